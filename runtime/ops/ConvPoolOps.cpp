@@ -1,7 +1,20 @@
-// (placeholder until the family is written) registers nothing yet.
+// The convolution and pooling op family: registration only; the kernels live in
+// ConvForward.cpp, ConvTranspose.cpp and PoolOps.cpp (see ConvPoolKernels.h).
 #include "runtime/OpRegistry.h"
+#include "runtime/ops/ConvPoolKernels.h"
 #include "runtime/ops/OpFamilies.h"
 
 namespace dj {
-void register_conv_pool_ops(OpRegistry& r) { (void)r; }
+
+void register_conv_pool_ops(OpRegistry& r) {
+  r.add({"Conv", &conv_kernel, &conv_infer});
+  r.add({"ConvTranspose", &conv_transpose_kernel, &conv_transpose_infer});
+  r.add({"MaxPool", &max_pool_kernel, &pool_infer});
+  r.add({"AveragePool", &average_pool_kernel, &pool_infer});
+  r.add({"LpPool", &lp_pool_kernel, &pool_infer});
+  r.add({"GlobalAveragePool", &global_average_pool_kernel, &global_pool_infer});
+  r.add({"GlobalMaxPool", &global_max_pool_kernel, &global_pool_infer});
+  r.add({"GlobalLpPool", &global_lp_pool_kernel, &global_pool_infer});
+}
+
 }  // namespace dj

@@ -1,0 +1,97 @@
+// The `dj` command: dispatches to its subcommands (run, info) and owns the
+// shared plumbing declared in CliCommands.h.
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+
+#include "bindings/c/dynajit.h"
+#include "bindings/cli/CliCommands.h"
+
+namespace dj {
+
+int report_error(const Status& status) {
+  std::cerr << "dj: error: " << status.message() << "\n";
+  return 1;
+}
+
+int report_usage_error(const std::string& message, const std::string& command) {
+  std::cerr << "dj: error: " << message << "\n(see 'dj " << (command.empty() ? "" : command + " ") << "--help')\n";
+  return 2;
+}
+
+bool take_flag_value(const std::vector<std::string>& args, size_t& i, const std::string& flag, std::string& value,
+                     bool& missing) {
+  const std::string& a = args[i];
+  if (a == flag) {
+    if (i + 1 >= args.size()) {
+      missing = true;
+      return true;
+    }
+    value = args[++i];
+    return true;
+  }
+  if (a.size() > flag.size() && a.compare(0, flag.size(), flag) == 0 && a[flag.size()] == '=') {
+    value = a.substr(flag.size() + 1);
+    return true;
+  }
+  return false;
+}
+
+std::string format_bytes(double bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int u = 0;
+  while (bytes >= 1024 && u < 4) {
+    bytes /= 1024;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.2f %s", bytes, units[u]);
+  return buf;
+}
+
+}  // namespace dj
+
+namespace {
+
+const char kUsage[] =
+    "usage: dj <command> [arguments]\n"
+    "\n"
+    "DynaJIT: runs dynamic neural networks (ONNX models).\n"
+    "\n"
+    "commands:\n"
+    "  run MODEL [options]   run a model once (or --repeat N times) on given or random inputs;\n"
+    "                        prints the outputs, the run time and peak memory\n"
+    "  info MODEL [--nodes]  show a model's inputs and outputs (with symbolic dims), op counts\n"
+    "                        and opset\n"
+    "\n"
+    "options:\n"
+    "  -h, --help            this help ('dj run --help' for a command's own)\n"
+    "  --version             print the version\n"
+    "\n"
+    "MODEL is an ONNX file: binary protobuf, or ONNX's textual syntax.\n"
+    "Environment: DJ_MAX_MEMORY_MB caps tensor memory (0 or unset: no cap).\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+    std::cout << kUsage;
+    return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "--version") {
+    std::cout << "dj (DynaJIT) " << dj_version() << "\n";
+    return 0;
+  }
+  const std::string command = args[0];
+  args.erase(args.begin());
+  try {
+    if (command == "run") return dj::run_command(args);
+    if (command == "info") return dj::info_command(args);
+  } catch (const std::exception& e) {
+    // Kernels only throw AllocationError and the interpreter catches it; this is a last resort.
+    std::cerr << "dj: error: " << e.what() << "\n";
+    return 1;
+  }
+  return dj::report_usage_error("unknown command '" + command + "'", "");
+}

@@ -1,0 +1,1 @@
+	Bexited_earlyJ

@@ -1,0 +1,22 @@
+// The AVX-512 GEMM kernels: 16-float vectors, a 12x32 register tile (24 of the
+// 32 zmm registers hold accumulators).
+#include "runtime/ops/GemmIsa.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define DJ_GEMM_TARGET __attribute__((target("avx512f,avx512vl,avx2,fma")))
+#define DJ_GEMM_VBYTES 64
+#define DJ_GEMM_MR 12
+#define DJ_GEMM_NR 32
+#include "runtime/ops/GemmMicroKernel.h"
+
+namespace dj {
+const GemmIsaKernels* gemm_kernels_avx512() {
+  static const GemmIsaKernels table = dj_gemm_kernels_table("avx512");
+  return &table;
+}
+}  // namespace dj
+#else
+namespace dj {
+const GemmIsaKernels* gemm_kernels_avx512() { return nullptr; }
+}  // namespace dj
+#endif

@@ -1,0 +1,299 @@
+// The blocked, packed, parallel f32 GEMM driver (see GemmKernel.h for the contract).
+//
+// Invariants: the summation order of every C element depends only on (M, N, K, the
+// strides' unit-ness and the ISA table), never on the number of threads: K is cut
+// into fixed KC blocks summed in order, and tiling over M and N only decides who
+// computes an element, not how.
+#include "runtime/ops/GemmKernel.h"
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+#include "runtime/Tensor.h"
+
+namespace dj {
+namespace {
+
+constexpr int64_t kKC = 256;        // depth of one packed block (B micro-panel stays in L1)
+constexpr int64_t kMCTarget = 144;  // rows of a C tile (packed A block ~144 KiB, in L2)
+constexpr int64_t kNCTarget = 512;  // columns of a C tile (packed B block ~512 KiB)
+constexpr double kParallelFlops = 1 << 20;  // below this a product runs on one thread
+
+int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+int64_t ceil_div(int64_t x, int64_t m) { return (x + m - 1) / m; }
+
+// Per-thread packing buffers, grown on demand and reused across calls.
+struct PackBuffer {
+  struct Free {
+    void operator()(float* p) const { std::free(p); }
+  };
+  std::unique_ptr<float, Free> data;
+  size_t capacity = 0;  // floats
+
+  float* get(size_t floats) {
+    if (floats > capacity) {
+      size_t bytes = round_up(static_cast<int64_t>(floats * sizeof(float)), 64);
+      float* p = static_cast<float*>(std::aligned_alloc(64, bytes));
+      if (!p) throw AllocationError("GEMM packing buffer of " + std::to_string(bytes) + " bytes");
+      data.reset(p);
+      capacity = floats;
+    }
+    return data.get();
+  }
+};
+thread_local PackBuffer t_pack_a;
+thread_local PackBuffer t_pack_b;
+
+// Packs rows [i0, i0+mc) x depth [p0, p0+kc) of A into MR-row panels (zero-padded).
+template <int MR>
+void pack_a_panels(const float* a, int64_t rs, int64_t cs, int64_t i0, int64_t mc, int64_t p0, int64_t kc,
+                   float* dst) {
+  for (int64_t ip = 0; ip < mc; ip += MR) {
+    float* panel = dst + (ip / MR) * kc * MR;
+    const int rows = static_cast<int>(std::min<int64_t>(MR, mc - ip));
+    if (cs == 1) {
+      for (int i = 0; i < rows; ++i) {
+        const float* src = a + (i0 + ip + i) * rs + p0;
+        for (int64_t k = 0; k < kc; ++k) panel[k * MR + i] = src[k];
+      }
+      for (int i = rows; i < MR; ++i)
+        for (int64_t k = 0; k < kc; ++k) panel[k * MR + i] = 0.0f;
+    } else {
+      const float* src = a + (i0 + ip) * rs + p0 * cs;
+      for (int64_t k = 0; k < kc; ++k) {
+        const float* col = src + k * cs;
+        float* out = panel + k * MR;
+        for (int i = 0; i < rows; ++i) out[i] = col[i * rs];
+        for (int i = rows; i < MR; ++i) out[i] = 0.0f;
+      }
+    }
+  }
+}
+
+// Packs depth [p0, p0+kc) x columns [j0, j0+nc) of B into NR-column panels (zero-padded).
+template <int NR>
+void pack_b_panels(const float* b, int64_t rs, int64_t cs, int64_t p0, int64_t kc, int64_t j0, int64_t nc,
+                   float* dst) {
+  for (int64_t jp = 0; jp < nc; jp += NR) {
+    float* panel = dst + (jp / NR) * kc * NR;
+    const int cols = static_cast<int>(std::min<int64_t>(NR, nc - jp));
+    if (cs == 1) {
+      const float* src = b + p0 * rs + j0 + jp;
+      for (int64_t k = 0; k < kc; ++k) {
+        float* out = panel + k * NR;
+        const float* row = src + k * rs;
+        if (cols == NR) {
+          std::memcpy(out, row, NR * sizeof(float));
+        } else {
+          for (int j = 0; j < cols; ++j) out[j] = row[j];
+          for (int j = cols; j < NR; ++j) out[j] = 0.0f;
+        }
+      }
+    } else {
+      for (int j = 0; j < cols; ++j) {
+        const float* src = b + p0 * rs + (j0 + jp + j) * cs;
+        for (int64_t k = 0; k < kc; ++k) panel[k * NR + j] = src[k * rs];
+      }
+      for (int j = cols; j < NR; ++j)
+        for (int64_t k = 0; k < kc; ++k) panel[k * NR + j] = 0.0f;
+    }
+  }
+}
+
+using PackAFn = void (*)(const float*, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, float*);
+using PackBFn = void (*)(const float*, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, float*);
+
+PackAFn pack_a_for(int mr) {
+  switch (mr) {
+    case 4: return &pack_a_panels<4>;
+    case 6: return &pack_a_panels<6>;
+    case 8: return &pack_a_panels<8>;
+    case 12: return &pack_a_panels<12>;
+    case 14: return &pack_a_panels<14>;
+    case 16: return &pack_a_panels<16>;
+    default: return nullptr;
+  }
+}
+PackBFn pack_b_for(int nr) {
+  switch (nr) {
+    case 8: return &pack_b_panels<8>;
+    case 16: return &pack_b_panels<16>;
+    case 32: return &pack_b_panels<32>;
+    case 48: return &pack_b_panels<48>;
+    case 64: return &pack_b_panels<64>;
+    default: return nullptr;
+  }
+}
+
+struct Problem {
+  int64_t M, N, K;
+  float alpha, beta;
+  MatrixRef a, b;
+  const int64_t *a_off, *b_off, *c_off;
+  float* c;
+  int64_t ldc;
+
+  const float* a_at(int64_t bi) const { return a.data + (a_off ? a_off[bi] : 0); }
+  const float* b_at(int64_t bi) const { return b.data + (b_off ? b_off[bi] : 0); }
+  float* c_at(int64_t bi) const { return c + (c_off ? c_off[bi] : 0); }
+};
+
+// C = beta * C over rows [r0, r1) (the whole product when K == 0).
+void scale_rows(const Problem& p, float* c, int64_t r0, int64_t r1) {
+  for (int64_t i = r0; i < r1; ++i) {
+    float* row = c + i * p.ldc;
+    if (p.beta == 0.0f) std::fill(row, row + p.N, 0.0f);
+    else for (int64_t j = 0; j < p.N; ++j) row[j] *= p.beta;
+  }
+}
+
+// One MC x NC tile of one batch, through packed blocks over all of K.
+void run_packed_tile(const GemmIsaKernels& isa, PackAFn pack_a, PackBFn pack_b, const Problem& p, int64_t bi,
+                     int64_t i0, int64_t mc, int64_t j0, int64_t nc) {
+  const float* a = p.a_at(bi);
+  const float* b = p.b_at(bi);
+  float* c = p.c_at(bi) + i0 * p.ldc + j0;
+  float* pa = t_pack_a.get(static_cast<size_t>(round_up(mc, isa.mr) * std::min(kKC, p.K)));
+  float* pb = t_pack_b.get(static_cast<size_t>(round_up(nc, isa.nr) * std::min(kKC, p.K)));
+  for (int64_t p0 = 0; p0 < p.K; p0 += kKC) {
+    const int64_t kc = std::min(kKC, p.K - p0);
+    pack_b(b, p.b.row_stride, p.b.col_stride, p0, kc, j0, nc, pb);
+    pack_a(a, p.a.row_stride, p.a.col_stride, i0, mc, p0, kc, pa);
+    isa.packed_block(mc, nc, kc, pa, pb, c, p.ldc, p.alpha, p.beta, p0 > 0);
+  }
+}
+
+// Columns [j0, j1) of rows [r0, r1): C row += alpha * a(i,k) * B row k. Needs B rows contiguous.
+void run_axpy_rows(const GemmIsaKernels& isa, const Problem& p, int64_t bi, int64_t r0, int64_t r1, int64_t j0,
+                   int64_t j1) {
+  const float* a = p.a_at(bi);
+  const float* b = p.b_at(bi);
+  float* c = p.c_at(bi);
+  for (int64_t i = r0; i < r1; ++i) {
+    float* row = c + i * p.ldc + j0;
+    const int64_t n = j1 - j0;
+    if (p.beta == 0.0f) std::fill(row, row + n, 0.0f);
+    else if (p.beta != 1.0f) for (int64_t j = 0; j < n; ++j) row[j] *= p.beta;
+    for (int64_t k = 0; k < p.K; ++k) {
+      const float s = p.alpha * a[i * p.a.row_stride + k * p.a.col_stride];
+      isa.axpy(row, b + k * p.b.row_stride + j0, s, n);
+    }
+  }
+}
+
+// Elements (i, j) for i in [r0, r1), j in [j0, j1) as dot products. Needs A rows and B
+// columns contiguous.
+void run_dots(const GemmIsaKernels& isa, const Problem& p, int64_t bi, int64_t r0, int64_t r1, int64_t j0,
+              int64_t j1) {
+  const float* a = p.a_at(bi);
+  const float* b = p.b_at(bi);
+  float* c = p.c_at(bi);
+  for (int64_t i = r0; i < r1; ++i) {
+    const float* arow = a + i * p.a.row_stride;
+    float* crow = c + i * p.ldc;
+    for (int64_t j = j0; j < j1; ++j) {
+      float v = p.alpha * isa.dot(arow, b + j * p.b.col_stride, p.K);
+      crow[j] = p.beta == 0.0f ? v : v + p.beta * crow[j];
+    }
+  }
+}
+
+enum class Path { Packed, AxpyRows, Dots };
+
+Path choose_path(const GemmIsaKernels& isa, const Problem& p) {
+  const bool b_rows_contiguous = p.b.col_stride == 1 || p.N == 1;
+  const bool a_rows_contiguous = p.a.col_stride == 1 || p.K == 1;
+  const bool b_cols_contiguous = p.b.row_stride == 1 || p.K == 1;
+  // A handful of rows: packing B would cost as much as the product itself.
+  if (p.M * 2 < isa.mr && b_rows_contiguous) return Path::AxpyRows;
+  if ((p.M * 2 < isa.mr || p.N * 4 < isa.nr) && a_rows_contiguous && b_cols_contiguous) return Path::Dots;
+  return Path::Packed;
+}
+
+template <typename Body>
+void for_each_task(bool parallel, int64_t tasks, const Body& body) {
+  if (!parallel || tasks == 1) {
+    for (int64_t t = 0; t < tasks; ++t) body(t);
+    return;
+  }
+  tbb::parallel_for(tbb::blocked_range<int64_t>(0, tasks, 1), [&](const tbb::blocked_range<int64_t>& r) {
+    for (int64_t t = r.begin(); t != r.end(); ++t) body(t);
+  });
+}
+
+}  // namespace
+
+void gemm_f32_batched_with(const GemmIsaKernels& isa, bool parallel, int64_t batch, int64_t M, int64_t N, int64_t K,
+                           float alpha, MatrixRef a, const int64_t* a_offsets, MatrixRef b, const int64_t* b_offsets,
+                           float beta, float* c, int64_t ldc, const int64_t* c_offsets) {
+  if (batch <= 0 || M <= 0 || N <= 0) return;
+  const Problem p{M, N, K, alpha, beta, a, b, a_offsets, b_offsets, c_offsets, c, ldc};
+  const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(std::max<int64_t>(K, 1)) *
+                       static_cast<double>(batch);
+  const int threads = parallel ? tbb::this_task_arena::max_concurrency() : 1;
+  parallel = parallel && threads > 1 && flops >= kParallelFlops;
+
+  if (K == 0) {
+    for_each_task(parallel, batch, [&](int64_t bi) { scale_rows(p, p.c_at(bi), 0, M); });
+    return;
+  }
+
+  const Path path = choose_path(isa, p);
+  if (path != Path::Packed) {
+    // Split columns (and rows for the dot path) into chunks worth a thread each.
+    const int64_t col_chunk = parallel ? std::max<int64_t>(64, round_up(ceil_div(N, 4 * threads), 16)) : N;
+    const int64_t col_tasks = ceil_div(N, col_chunk);
+    const int64_t row_chunk = (path == Path::Dots && parallel) ? std::max<int64_t>(1, ceil_div(M, 4 * threads)) : M;
+    const int64_t row_tasks = ceil_div(M, row_chunk);
+    for_each_task(parallel, batch * row_tasks * col_tasks, [&](int64_t t) {
+      const int64_t bi = t / (row_tasks * col_tasks);
+      const int64_t rt = (t / col_tasks) % row_tasks;
+      const int64_t ct = t % col_tasks;
+      const int64_t r0 = rt * row_chunk, r1 = std::min(M, r0 + row_chunk);
+      const int64_t j0 = ct * col_chunk, j1 = std::min(N, j0 + col_chunk);
+      if (path == Path::AxpyRows) run_axpy_rows(isa, p, bi, r0, r1, j0, j1);
+      else run_dots(isa, p, bi, r0, r1, j0, j1);
+    });
+    return;
+  }
+
+  PackAFn pack_a = pack_a_for(isa.mr);
+  PackBFn pack_b = pack_b_for(isa.nr);
+  int64_t mc = std::min(round_up(kMCTarget, isa.mr), round_up(M, isa.mr));
+  int64_t nc = std::min(round_up(kNCTarget, isa.nr), round_up(N, isa.nr));
+  // Enough tiles to keep every thread busy, without going below a few register tiles.
+  auto tile_count = [&] { return batch * ceil_div(M, mc) * ceil_div(N, nc); };
+  while (parallel && tile_count() < 2 * threads) {
+    if (nc >= mc && nc > 4 * isa.nr) nc = round_up(nc / 2, isa.nr);
+    else if (mc > 2 * isa.mr) mc = round_up(mc / 2, isa.mr);
+    else break;
+  }
+  const int64_t m_tiles = ceil_div(M, mc), n_tiles = ceil_div(N, nc);
+  for_each_task(parallel, tile_count(), [&](int64_t t) {
+    const int64_t bi = t / (m_tiles * n_tiles);
+    const int64_t mt = (t / n_tiles) % m_tiles;
+    const int64_t nt = t % n_tiles;
+    const int64_t i0 = mt * mc, j0 = nt * nc;
+    run_packed_tile(isa, pack_a, pack_b, p, bi, i0, std::min(mc, M - i0), j0, std::min(nc, N - j0));
+  });
+}
+
+void gemm_f32_batched(int64_t batch, int64_t M, int64_t N, int64_t K, float alpha, MatrixRef a,
+                      const int64_t* a_offsets, MatrixRef b, const int64_t* b_offsets, float beta, float* c,
+                      int64_t ldc, const int64_t* c_offsets) {
+  gemm_f32_batched_with(gemm_isa_kernels(), true, batch, M, N, K, alpha, a, a_offsets, b, b_offsets, beta, c, ldc,
+                        c_offsets);
+}
+
+void gemm_f32(int64_t M, int64_t N, int64_t K, float alpha, MatrixRef a, MatrixRef b, float beta, float* c,
+              int64_t ldc) {
+  gemm_f32_batched(1, M, N, K, alpha, a, nullptr, b, nullptr, beta, c, ldc, nullptr);
+}
+
+}  // namespace dj

@@ -1,0 +1,154 @@
+// GemmMicroKernel: the register-tiled inner kernels of the f32 GEMM, written once
+// with GCC/Clang vector extensions and compiled once per instruction set.
+//
+// Not a normal header: a per-ISA translation unit (GemmIsaAvx512.cpp, ...) defines
+//   DJ_GEMM_TARGET   a function attribute, e.g. __attribute__((target("avx2,fma")))
+//   DJ_GEMM_VBYTES   the vector width in bytes (16, 32 or 64)
+//   DJ_GEMM_MR, DJ_GEMM_NR   the register tile (NR a multiple of the vector width)
+// and then includes this file, which defines (with internal linkage) the kernels
+// and `dj_gemm_kernels_table()` returning them as a GemmIsaKernels. Everything here
+// carries DJ_GEMM_TARGET, and nothing here calls a standard-library template, so no
+// code compiled for a wider ISA can be merged (ODR) into code that runs on a CPU
+// without it.
+//
+// Packed layouts (see GemmKernel.cpp, which packs): A is ceil(mc/MR) panels, each
+// kc steps of MR floats (row i of the panel at offset i); B is ceil(nc/NR) panels,
+// each kc steps of NR floats. Both are zero-padded to whole panels and 64-byte aligned.
+
+#include <cstdint>
+#include <cstring>
+
+#include "runtime/ops/GemmIsa.h"
+
+namespace {
+
+constexpr int kMR = DJ_GEMM_MR;
+constexpr int kNR = DJ_GEMM_NR;
+constexpr int kVecFloats = DJ_GEMM_VBYTES / 4;
+constexpr int kNV = kNR / kVecFloats;  // vectors per tile row
+static_assert(kNR % kVecFloats == 0, "NR must be a multiple of the vector width");
+
+typedef float Vec __attribute__((vector_size(DJ_GEMM_VBYTES)));
+
+DJ_GEMM_TARGET inline Vec load_unaligned(const float* p) {
+  Vec v;
+  __builtin_memcpy(&v, p, sizeof(Vec));
+  return v;
+}
+DJ_GEMM_TARGET inline void store_unaligned(float* p, Vec v) { __builtin_memcpy(p, &v, sizeof(Vec)); }
+
+// One MR x NR tile of C: acc = sum_k a[k][:] (x) b[k][:], then
+//   accumulate:   C += alpha * acc
+//   beta == 0:    C  = alpha * acc            (C is not read: it may hold NaN garbage)
+//   otherwise:    C  = beta * C + alpha * acc
+// m, n: the valid part of the tile (edge tiles compute on zero padding and store less).
+DJ_GEMM_TARGET __attribute__((noinline)) void micro_tile(int64_t kc, const float* __restrict a,
+                                                                     const float* __restrict b, float* c,
+                                                                     int64_t ldc, int m, int n, float alpha,
+                                                                     float beta, bool accumulate) {
+  Vec acc[kMR][kNV];
+#pragma GCC unroll 16
+  for (int i = 0; i < kMR; ++i)
+#pragma GCC unroll 8
+    for (int j = 0; j < kNV; ++j) acc[i][j] = Vec{};
+
+  for (int64_t k = 0; k < kc; ++k) {
+    // B is read through the pointer, not copied into a local array: GCC keeps such
+    // an array on the stack (a store/reload on every k) once the tile is large.
+    const Vec* bv = reinterpret_cast<const Vec*>(b);
+#pragma GCC unroll 16
+    for (int i = 0; i < kMR; ++i) {
+      const float ai = a[i];
+#pragma GCC unroll 8
+      for (int j = 0; j < kNV; ++j) acc[i][j] += bv[j] * ai;
+    }
+    a += kMR;
+    b += kNR;
+  }
+
+  if (m == kMR && n == kNR) {
+#pragma GCC unroll 16
+    for (int i = 0; i < kMR; ++i) {
+      float* row = c + i * ldc;
+#pragma GCC unroll 8
+      for (int j = 0; j < kNV; ++j) {
+        float* p = row + j * kVecFloats;
+        Vec r = acc[i][j] * alpha;
+        if (accumulate) r += load_unaligned(p);
+        else if (beta != 0.0f) r += load_unaligned(p) * beta;
+        store_unaligned(p, r);
+      }
+    }
+    return;
+  }
+  alignas(64) float tile[kMR][kNR];
+#pragma GCC unroll 16
+  for (int i = 0; i < kMR; ++i)
+#pragma GCC unroll 8
+    for (int j = 0; j < kNV; ++j) *reinterpret_cast<Vec*>(&tile[i][j * kVecFloats]) = acc[i][j];
+  for (int i = 0; i < m; ++i) {
+    float* row = c + i * ldc;
+    for (int j = 0; j < n; ++j) {
+      float r = tile[i][j] * alpha;
+      if (accumulate) r += row[j];
+      else if (beta != 0.0f) r += row[j] * beta;
+      row[j] = r;
+    }
+  }
+}
+
+// C[0:mc, 0:nc] op= alpha * packed_a * packed_b over one kc-deep block.
+DJ_GEMM_TARGET void packed_block(int64_t mc, int64_t nc, int64_t kc, const float* packed_a, const float* packed_b,
+                                 float* c, int64_t ldc, float alpha, float beta, bool accumulate) {
+  for (int64_t j0 = 0; j0 < nc; j0 += kNR) {
+    const float* pb = packed_b + (j0 / kNR) * kc * kNR;
+    const int n = static_cast<int>(nc - j0 < kNR ? nc - j0 : kNR);
+    for (int64_t i0 = 0; i0 < mc; i0 += kMR) {
+      const float* pa = packed_a + (i0 / kMR) * kc * kMR;
+      const int m = static_cast<int>(mc - i0 < kMR ? mc - i0 : kMR);
+      micro_tile(kc, pa, pb, c + i0 * ldc + j0, ldc, m, n, alpha, beta, accumulate);
+    }
+  }
+}
+
+// sum_i x[i] * y[i], contiguous.
+DJ_GEMM_TARGET float dot(const float* __restrict x, const float* __restrict y, int64_t n) {
+  constexpr int kLanes = 4;  // independent accumulators hide FMA latency
+  Vec acc[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes * kVecFloats <= n; i += kLanes * kVecFloats) {
+#pragma GCC unroll 4
+    for (int l = 0; l < kLanes; ++l)
+      acc[l] += load_unaligned(x + i + l * kVecFloats) * load_unaligned(y + i + l * kVecFloats);
+  }
+  for (; i + kVecFloats <= n; i += kVecFloats) acc[0] += load_unaligned(x + i) * load_unaligned(y + i);
+  Vec total = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+  float s = 0.0f;
+  for (int l = 0; l < kVecFloats; ++l) s += total[l];
+  for (; i < n; ++i) s += x[i] * y[i];
+  return s;
+}
+
+// y[i] += a * x[i], contiguous.
+DJ_GEMM_TARGET void axpy(float* __restrict y, const float* __restrict x, float a, int64_t n) {
+  int64_t i = 0;
+  for (; i + 2 * kVecFloats <= n; i += 2 * kVecFloats) {
+    store_unaligned(y + i, load_unaligned(y + i) + load_unaligned(x + i) * a);
+    store_unaligned(y + i + kVecFloats, load_unaligned(y + i + kVecFloats) + load_unaligned(x + i + kVecFloats) * a);
+  }
+  for (; i + kVecFloats <= n; i += kVecFloats) store_unaligned(y + i, load_unaligned(y + i) + load_unaligned(x + i) * a);
+  for (; i < n; ++i) y[i] += a * x[i];
+}
+
+dj::GemmIsaKernels dj_gemm_kernels_table(const char* name) {
+  dj::GemmIsaKernels k;
+  k.name = name;
+  k.mr = kMR;
+  k.nr = kNR;
+  k.packed_block = &packed_block;
+  k.dot = &dot;
+  k.axpy = &axpy;
+  return k;
+}
+
+}  // namespace

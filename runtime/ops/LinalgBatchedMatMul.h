@@ -1,0 +1,32 @@
+// LinalgBatchedMatMul: a batched matrix product over every numeric dtype, shared by
+// MatMul, Gemm and Einsum.
+//
+//   for b in [0, batch):  C[b] = A[b] * B[b]     A[b]: M x K, B[b]: K x N, C[b]: M x N
+//
+// Operands are typed arrays of the dtype (not of its compute type); A[b] and B[b]
+// start at per-batch element offsets (nullptr: all at 0) and are strided views
+// (row/col strides in elements, so transposed operands cost nothing); C is written
+// contiguous, batch after batch. f32 runs on the blocked GEMM (GemmKernel.h); f16 and
+// bf16 are widened to f32, multiplied there and rounded once on store; f64 and the
+// integer types run a plain i-k-j loop (integers wrap like the ONNX reference).
+#pragma once
+
+#include <cstdint>
+
+#include "runtime/DType.h"
+#include "runtime/Status.h"
+
+namespace dj {
+
+struct StridedOperand {
+  const void* data = nullptr;
+  int64_t row_stride = 0;
+  int64_t col_stride = 1;
+  const int64_t* batch_offsets = nullptr;  // per batch, in elements; nullptr: all 0
+};
+
+// Returns Unsupported for Bool (no product defined).
+Status batched_matmul(DType dtype, int64_t batch, int64_t M, int64_t N, int64_t K, StridedOperand a,
+                      StridedOperand b, void* c);
+
+}  // namespace dj

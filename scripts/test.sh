@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# README command 2: install, build, and run every test:
+#   1. the normal build's ctest suite (unit tests, ONNX conformance with its
+#      pass floor, bundled models vs ONNX Runtime reference outputs, the C example);
+#   2. the bad-input and C API tests again under AddressSanitizer + UBSan.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+scripts/build.sh
+echo "test: running ctest (build/)" >&2
+(cd build && ctest --output-on-failure -j "${DJ_JOBS:-$(nproc)}")
+
+if [ "${DJ_SKIP_ASAN:-0}" != "1" ]; then
+  echo "test: building the sanitizer build (build-asan/)" >&2
+  DJ_BUILD_DIR=build-asan DJ_BUILD_TYPE=Debug scripts/build.sh -DDJ_SANITIZE=ON
+  echo "test: bad-input and C API tests under AddressSanitizer" >&2
+  ASAN_OPTIONS=detect_leaks=0 build-asan/tests/dj_tests --gtest_brief=1 \
+    --gtest_filter='*BadInput*:OnnxLoader*:CApi*'
+fi
