@@ -3,17 +3,18 @@
 //   (a) per-node overhead: a chain of tiny ops (Add/Mul/Relu on f32 [1,8]) run
 //       through the Interpreter, reported as median ns per run / node count; the
 //       same chain as direct kernel calls through OpRegistry, and the difference
-//       (the interpreter's own bookkeeping per node).
+//       (the interpreter's own bookkeeping per node). Also the chain's load time.
 //   (b) MatMul GFLOP/s for square f32 N x N through the Interpreter (one node);
 //   (c) the same MatMul kernel called directly through OpRegistry, to show the
 //       interpreter adds nothing measurable at these sizes.
 //
 // Models are built in memory from ONNX text syntax (dj::load_onnx_text). Every
-// result is checked (chain against a scalar C++ loop, MatMul against sampled
-// dot products in double) so a broken kernel cannot report a fast time. Timings
-// are medians of repeated runs after a warm-up. Progress goes to stderr, the
-// table to stdout, and --json FILE writes the same numbers for tooling.
-// This is a benchmark program, not a test: it asserts nothing about time.
+// result is checked once before timing (chain against a scalar C++ loop, MatMul
+// against sampled dot products in double) so a broken kernel cannot report a fast
+// time. Each row gives the median wall time, the fastest run, and the median
+// process CPU time (steadier on a shared machine); cases that are compared are
+// timed in alternation. Progress goes to stderr, the table to stdout, --json FILE
+// writes the same numbers. A benchmark program, not a test: it asserts no times.
 #include <tbb/global_control.h>
 #include <tbb/task_arena.h>
 
@@ -23,6 +24,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <time.h>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -176,39 +178,17 @@ MachineInfo describe_machine() {
   return m;
 }
 
-// ---- timing ------------------------------------------------------------------
-
-struct Sample {
-  double median_ns = 0;
-  double min_ns = 0;
-  int runs = 0;
-};
-
-// Runs `fn` once to warm up, then at least `min_runs` times and at least
-// `min_seconds` (at most max_runs); returns the median. `fn` returns false to stop.
-std::optional<Sample> time_runs(const std::function<bool()>& fn, int min_runs, double min_seconds, int max_runs) {
-  if (!fn()) return std::nullopt;
-  std::vector<double> ns;
-  auto start = Clock::now();
-  while (static_cast<int>(ns.size()) < max_runs) {
-    auto t0 = Clock::now();
-    if (!fn()) return std::nullopt;
-    auto t1 = Clock::now();
-    ns.push_back(std::chrono::duration<double, std::nano>(t1 - t0).count());
-    double elapsed = std::chrono::duration<double>(t1 - start).count();
-    if (static_cast<int>(ns.size()) >= min_runs && elapsed >= min_seconds) break;
-  }
-  std::sort(ns.begin(), ns.end());
-  return Sample{ns[ns.size() / 2], ns.front(), static_cast<int>(ns.size())};
-}
-
 // ---- results -----------------------------------------------------------------
 
 struct ResultRow {
   std::string benchmark;  // what was timed
   std::string size;       // e.g. "1000 nodes, f32[1,8]" or "N=512"
   double median_ns = 0;   // per run
-  double metric = 0;      // ns/node or GFLOP/s
+  double min_ns = 0;      // fastest run: on a shared machine, the least disturbed
+  double median_cpu_ns = 0;
+  double metric = 0;      // ns/node or GFLOP/s, from the median
+  double metric_best = 0; // the same from the fastest run
+  double metric_cpu = 0;  // the same from the median process CPU time
   std::string unit;       // "ns/node", "GFLOP/s"
   int runs = 0;
   std::string error;      // non-empty: this row failed
@@ -230,17 +210,20 @@ std::string format_time(double ns) {
 }
 
 void print_table(const std::vector<ResultRow>& rows) {
-  std::printf("| benchmark | size | median per run | result | runs |\n");
-  std::printf("| --- | --- | ---: | ---: | ---: |\n");
+  std::printf("| benchmark | size | runs | median wall per run | result: median wall | result: fastest wall "
+              "| result: median CPU time |\n");
+  std::printf("| --- | --- | ---: | ---: | ---: | ---: | ---: |\n");
   for (const ResultRow& r : rows) {
     if (!r.error.empty()) {
-      std::printf("| %s | %s | - | FAILED: %s | - |\n", r.benchmark.c_str(), r.size.c_str(), r.error.c_str());
+      std::printf("| %s | %s | - | - | FAILED: %s | - | - |\n", r.benchmark.c_str(), r.size.c_str(),
+                  r.error.c_str());
       continue;
     }
-    std::string time = r.median_ns > 0 ? format_time(r.median_ns) : "-";
+    std::string median = r.median_ns > 0 ? format_time(r.median_ns) : "-";
     std::string runs = r.runs > 0 ? std::to_string(r.runs) : "-";
-    std::printf("| %s | %s | %s | %.1f %s | %s |\n", r.benchmark.c_str(), r.size.c_str(), time.c_str(), r.metric,
-                r.unit.c_str(), runs.c_str());
+    std::printf("| %s | %s | %s | %s | %.1f %s | %.1f %s | %.1f %s |\n", r.benchmark.c_str(), r.size.c_str(),
+                runs.c_str(), median.c_str(), r.metric, r.unit.c_str(), r.metric_best, r.unit.c_str(), r.metric_cpu,
+                r.unit == "GFLOP/s" ? "GFLOP/CPU-s" : r.unit.c_str());
   }
 }
 
@@ -269,13 +252,108 @@ bool write_json(const std::string& path, const MachineInfo& m, const std::string
   for (size_t i = 0; i < rows.size(); ++i) {
     const ResultRow& r = rows[i];
     out << "    {\"benchmark\": \"" << json_escape(r.benchmark) << "\", \"size\": \"" << json_escape(r.size)
-        << "\", \"median_ns\": " << r.median_ns << ", \"value\": " << r.metric << ", \"unit\": \"" << r.unit
+        << "\", \"median_ns\": " << r.median_ns << ", \"min_ns\": " << r.min_ns << ", \"median_cpu_ns\": " << r.median_cpu_ns << ", \"value\": " << r.metric
+        << ", \"value_fastest\": " << r.metric_best << ", \"value_cpu_time\": " << r.metric_cpu << ", \"unit\": \"" << r.unit
         << "\", \"runs\": " << r.runs;
     if (!r.error.empty()) out << ", \"error\": \"" << json_escape(r.error) << "\"";
     out << "}" << (i + 1 < rows.size() ? "," : "") << "\n";
   }
   out << "  ]\n}\n";
   return static_cast<bool>(out);
+}
+
+// ---- timing ------------------------------------------------------------------
+//
+// Wall time is what a user waits; on a machine shared with other jobs it also
+// counts time this process was not scheduled, so runs longer than a scheduler
+// slice are inflated. Process CPU time (all threads) counts only work done, which
+// makes it the steadier figure under load (it also counts TBB workers' spinning).
+// Cases compared with each other (interpreter vs direct kernel call) are timed in
+// alternation, run by run, so that both see the same load.
+
+struct Sample {
+  double median_ns = 0;      // wall
+  double min_ns = 0;         // wall, fastest run
+  double median_cpu_ns = 0;  // process CPU time
+  int runs = 0;
+};
+
+double process_cpu_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
+}
+
+// One thing to time. `run(check)` runs it once and returns "" or what went wrong;
+// with check == true it also verifies the result (only the untimed warm-up does).
+struct TimedCase {
+  TimedCase(ResultRow* r, std::function<std::string(bool)> f) : row(r), run(std::move(f)) {}
+  ResultRow* row;
+  std::function<std::string(bool check)> run;
+  std::optional<Sample> sample;  // set when it ran and its result was right
+};
+
+// Warms up and checks each case (a failing case gets its row's error and is left
+// out), then runs the rest in alternation at least `min_runs` times and for at
+// least `min_seconds`, at most `max_runs` times.
+void time_cases(std::vector<TimedCase>& cases, int min_runs, double min_seconds, int max_runs) {
+  std::vector<TimedCase*> live;
+  for (TimedCase& c : cases) {
+    std::string error = c.run(true);
+    if (error.empty()) live.push_back(&c);
+    else c.row->error = error;
+  }
+  std::vector<std::vector<double>> wall(live.size()), cpu(live.size());
+  auto start = Clock::now();
+  for (int r = 0; r < max_runs && !live.empty(); ++r) {
+    for (size_t i = 0; i < live.size();) {
+      const double c0 = process_cpu_ns();
+      auto t0 = Clock::now();
+      std::string error = live[i]->run(false);
+      auto t1 = Clock::now();
+      const double c1 = process_cpu_ns();
+      if (!error.empty()) {  // a kernel that worked once and then failed: report, stop timing it
+        live[i]->row->error = error;
+        live.erase(live.begin() + static_cast<std::ptrdiff_t>(i));
+        wall.erase(wall.begin() + static_cast<std::ptrdiff_t>(i));
+        cpu.erase(cpu.begin() + static_cast<std::ptrdiff_t>(i));
+        continue;
+      }
+      wall[i].push_back(std::chrono::duration<double, std::nano>(t1 - t0).count());
+      cpu[i].push_back(c1 - c0);
+      ++i;
+    }
+    if (r + 1 >= min_runs && std::chrono::duration<double>(Clock::now() - start).count() >= min_seconds) break;
+  }
+  for (size_t i = 0; i < live.size(); ++i) {
+    std::sort(wall[i].begin(), wall[i].end());
+    std::sort(cpu[i].begin(), cpu[i].end());
+    live[i]->sample = Sample{wall[i][wall[i].size() / 2], wall[i].front(), cpu[i][cpu[i].size() / 2],
+                             static_cast<int>(wall[i].size())};
+  }
+}
+
+void fill_per_node(ResultRow& row, const Sample& sample, int nodes) {
+  row.median_ns = sample.median_ns;
+  row.min_ns = sample.min_ns;
+  row.median_cpu_ns = sample.median_cpu_ns;
+  row.metric = sample.median_ns / nodes;
+  row.metric_best = sample.min_ns / nodes;
+  row.metric_cpu = sample.median_cpu_ns / nodes;
+  row.unit = "ns/node";
+  row.runs = sample.runs;
+}
+
+void fill_gflops(ResultRow& row, const Sample& sample, int64_t n) {
+  const double flops = 2.0 * static_cast<double>(n) * n * n;
+  row.median_ns = sample.median_ns;
+  row.min_ns = sample.min_ns;
+  row.median_cpu_ns = sample.median_cpu_ns;
+  row.metric = flops / sample.median_ns;  // flop per ns == GFLOP/s
+  row.metric_best = flops / sample.min_ns;
+  row.metric_cpu = flops / sample.median_cpu_ns;  // per CPU-second: per-core throughput
+  row.unit = "GFLOP/s";
+  row.runs = sample.runs;
 }
 
 // ---- inputs --------------------------------------------------------------------
@@ -349,119 +427,72 @@ void run_chain_benchmarks(const BenchOptions& opt, std::vector<ResultRow>& rows)
   std::cerr << "[interp_bench] loading the " << nodes << "-node chain\n";
   ResultRow load_row = make_row("load_onnx_text + shape inference", size);
   std::shared_ptr<const dj::Model> model;
-  std::string error;
-  auto load_sample = time_runs(
-      [&] {
-        auto m = dj::load_onnx_text(text, "chain");
-        if (!m.ok()) {
-          error = m.status().to_string();
-          return false;
-        }
-        model = std::make_shared<const dj::Model>(std::move(m).value());
-        return true;
-      },
-      5, 0.2, 50);
-  if (!load_sample) {
-    load_row.error = error;
-    rows.push_back(load_row);
-    ResultRow skipped = make_row("interpreter: Add/Mul/Relu chain", size);
-    skipped.error = "the chain model did not load";
-    rows.push_back(skipped);
-  } else {
-    load_row.median_ns = load_sample->median_ns;
-    load_row.metric = load_sample->median_ns / nodes;
-    load_row.unit = "ns/node";
-    load_row.runs = load_sample->runs;
-    rows.push_back(load_row);
-  }
+  std::vector<TimedCase> load_case{{&load_row, [&](bool) -> std::string {
+                                      auto m = dj::load_onnx_text(text, "chain");
+                                      if (!m.ok()) return m.status().to_string();
+                                      model = std::make_shared<const dj::Model>(std::move(m).value());
+                                      return "";
+                                    }}};
+  time_cases(load_case, 5, 0.2, 50);
+  if (load_case[0].sample) fill_per_node(load_row, *load_case[0].sample, nodes);
+  rows.push_back(load_row);
 
-  std::optional<Sample> interp_sample;
-  if (model) {
-    std::cerr << "[interp_bench] chain through the interpreter, " << opt.chain_runs << " runs\n";
-    dj::Interpreter interp(model);
-    ResultRow row = make_row("interpreter: Add/Mul/Relu chain", size);
-    auto run_once = [&] {
-      auto out = interp.run({x, s, b});
-      if (!out.ok()) {
-        error = out.status().to_string();
-        return false;
-      }
-      error = check_close(out.value().at(0), want);
-      return error.empty();
-    };
-    auto run_unchecked = [&] {
-      auto out = interp.run({x, s, b});
-      if (!out.ok()) error = out.status().to_string();
-      return out.ok();
-    };
-    // Check the result once, then time without the check.
-    if (run_once()) interp_sample = time_runs(run_unchecked, opt.chain_runs, 0.0, opt.chain_runs);
-    if (!interp_sample) {
-      row.error = error;
-    } else {
-      row.median_ns = interp_sample->median_ns;
-      row.metric = interp_sample->median_ns / nodes;
-      row.unit = "ns/node";
-      row.runs = interp_sample->runs;
-    }
-    rows.push_back(row);
-  }
+  ResultRow interp_row = make_row("interpreter: Add/Mul/Relu chain", size);
+  std::unique_ptr<dj::Interpreter> interp;
+  if (model) interp = std::make_unique<dj::Interpreter>(model);
+  auto run_interp = [&](bool check) -> std::string {
+    if (!interp) return "the chain model did not load";
+    auto out = interp->run({x, s, b});
+    if (!out.ok()) return out.status().to_string();
+    return check ? check_close(out.value().at(0), want) : "";
+  };
 
-  // The same chain as bare kernel calls: what the ops themselves cost.
-  std::cerr << "[interp_bench] chain as direct kernel calls, " << opt.chain_runs << " runs\n";
+  // The same chain as bare kernel calls through OpRegistry: what the ops cost.
   ResultRow direct_row = make_row("direct kernel calls: same chain", size);
   const dj::OpRegistry& reg = dj::OpRegistry::builtin();
   const dj::OpSchema* add = reg.find("", "Add");
   const dj::OpSchema* mul = reg.find("", "Mul");
   const dj::OpSchema* relu = reg.find("", "Relu");
-  std::optional<Sample> direct_sample;
-  if (!add || !mul || !relu || !add->kernel || !mul->kernel || !relu->kernel) {
-    direct_row.error = "Add, Mul or Relu has no kernel in OpRegistry";
-  } else {
-    dj::Node add_node, mul_node, relu_node;
-    add_node.op_type = "Add", mul_node.op_type = "Mul", relu_node.op_type = "Relu";
-    add_node.inputs = mul_node.inputs = {0, 1};
-    relu_node.inputs = {0};
-    add_node.outputs = mul_node.outputs = relu_node.outputs = {2};
-    Tensor last;
-    auto run_chain = [&] {
-      Tensor v = x;
-      for (int i = 0; i < nodes; ++i) {
-        const char op = chain_op(i);
-        const dj::Node& node = op == 'A' ? add_node : op == 'M' ? mul_node : relu_node;
-        const dj::OpSchema* schema = op == 'A' ? add : op == 'M' ? mul : relu;
-        std::vector<Tensor> in;
-        in.reserve(2);
-        in.push_back(std::move(v));
-        if (op != 'R') in.push_back(op == 'A' ? b : s);
-        dj::KernelContext ctx(node, 17, std::move(in), nullptr);
-        dj::Status st = schema->kernel(ctx);
-        if (!st.ok()) {
-          error = node.op_type + ": " + st.to_string();
-          return false;
-        }
-        v = std::move(ctx.outputs()[0]);
-      }
-      last = std::move(v);
-      return true;
-    };
-    direct_sample = time_runs(run_chain, opt.chain_runs, 0.0, opt.chain_runs);
-    if (direct_sample) error = check_close(last, want);
-    if (!direct_sample || !error.empty()) {
-      direct_row.error = error;
-      direct_sample.reset();
-    } else {
-      direct_row.median_ns = direct_sample->median_ns;
-      direct_row.metric = direct_sample->median_ns / nodes;
-      direct_row.unit = "ns/node";
-      direct_row.runs = direct_sample->runs;
+  dj::Node add_node, mul_node, relu_node;
+  add_node.op_type = "Add", mul_node.op_type = "Mul", relu_node.op_type = "Relu";
+  add_node.inputs = mul_node.inputs = {0, 1};
+  relu_node.inputs = {0};
+  add_node.outputs = mul_node.outputs = relu_node.outputs = {2};
+  auto run_direct = [&](bool check) -> std::string {
+    if (!add || !mul || !relu || !add->kernel || !mul->kernel || !relu->kernel)
+      return "Add, Mul or Relu has no kernel in OpRegistry";
+    Tensor v = x;
+    for (int i = 0; i < nodes; ++i) {
+      const char op = chain_op(i);
+      const dj::Node& node = op == 'A' ? add_node : op == 'M' ? mul_node : relu_node;
+      const dj::OpSchema* schema = op == 'A' ? add : op == 'M' ? mul : relu;
+      std::vector<Tensor> in;
+      in.reserve(2);
+      in.push_back(std::move(v));
+      if (op != 'R') in.push_back(op == 'A' ? b : s);
+      dj::KernelContext ctx(node, 17, std::move(in), nullptr);
+      dj::Status st = schema->kernel(ctx);
+      if (!st.ok()) return node.op_type + ": " + st.to_string();
+      v = std::move(ctx.outputs()[0]);
     }
-  }
-  rows.push_back(direct_row);
+    return check ? check_close(v, want) : "";
+  };
 
-  if (interp_sample && direct_sample) {
+  std::cerr << "[interp_bench] chain through the interpreter and as direct kernel calls, " << opt.chain_runs
+            << " runs each\n";
+  std::vector<TimedCase> cases{{&interp_row, run_interp}, {&direct_row, run_direct}};
+  time_cases(cases, opt.chain_runs, 0.0, opt.chain_runs);
+  if (cases[0].sample) fill_per_node(interp_row, *cases[0].sample, nodes);
+  if (cases[1].sample) fill_per_node(direct_row, *cases[1].sample, nodes);
+  rows.push_back(interp_row);
+  rows.push_back(direct_row);
+  if (cases[0].sample && cases[1].sample) {
+    const Sample& i = *cases[0].sample;
+    const Sample& d = *cases[1].sample;
     ResultRow diff = make_row("interpreter's own cost (difference)", size);
-    diff.metric = (interp_sample->median_ns - direct_sample->median_ns) / nodes;
+    diff.metric = (i.median_ns - d.median_ns) / nodes;
+    diff.metric_best = (i.min_ns - d.min_ns) / nodes;
+    diff.metric_cpu = (i.median_cpu_ns - d.median_cpu_ns) / nodes;
     diff.unit = "ns/node";
     rows.push_back(diff);
   }
@@ -491,78 +522,45 @@ std::string check_matmul(const Tensor& a, const Tensor& b, const Tensor& c, int6
   return "";
 }
 
-void fill_gflops(ResultRow& row, const std::optional<Sample>& sample, int64_t n, const std::string& error) {
-  if (!sample || !error.empty()) {
-    row.error = error.empty() ? "failed" : error;
-    return;
-  }
-  row.median_ns = sample->median_ns;
-  row.metric = 2.0 * static_cast<double>(n) * n * n / sample->median_ns;  // flop per ns == GFLOP/s
-  row.unit = "GFLOP/s";
-  row.runs = sample->runs;
-}
-
 void run_matmul_benchmarks(const BenchOptions& opt, int64_t n, std::vector<ResultRow>& rows) {
   const std::string size = "N=" + std::to_string(n);
   Tensor a = random_tensor({n, n}, 11, -1.0f, 1.0f);
   Tensor b = random_tensor({n, n}, 12, -1.0f, 1.0f);
-  const int max_runs = 10000;
-  std::string error;
 
-  std::cerr << "[interp_bench] MatMul " << n << "x" << n << " through the interpreter\n";
   ResultRow interp_row = make_row("interpreter: MatMul", size);
-  std::string text = "<ir_version: 8, opset_import: [\"\" : 17]>\nmm (float[" + std::to_string(n) + "," +
-                     std::to_string(n) + "] a, float[" + std::to_string(n) + "," + std::to_string(n) +
-                     "] b) => (float[" + std::to_string(n) + "," + std::to_string(n) + "] c) {\n  c = MatMul(a, b)\n}\n";
+  const std::string dims = "[" + std::to_string(n) + "," + std::to_string(n) + "]";
+  const std::string text = "<ir_version: 8, opset_import: [\"\" : 17]>\nmm (float" + dims + " a, float" + dims +
+                           " b) => (float" + dims + " c) {\n  c = MatMul(a, b)\n}\n";
   auto model = dj::load_onnx_text(text, "matmul");
-  if (!model.ok()) {
-    interp_row.error = model.status().to_string();
-  } else {
-    dj::Interpreter interp(std::make_shared<const dj::Model>(std::move(model).value()));
-    Tensor c;
-    auto sample = time_runs(
-        [&] {
-          auto out = interp.run({a, b});
-          if (!out.ok()) {
-            error = out.status().to_string();
-            return false;
-          }
-          c = out.value().at(0);
-          return true;
-        },
-        opt.matmul_min_runs, opt.matmul_min_seconds, max_runs);
-    if (sample) error = check_matmul(a, b, c, n);
-    fill_gflops(interp_row, sample, n, error);
-  }
-  rows.push_back(interp_row);
+  std::unique_ptr<dj::Interpreter> interp;
+  if (model.ok()) interp = std::make_unique<dj::Interpreter>(std::make_shared<const dj::Model>(std::move(model).value()));
+  auto run_interp = [&](bool check) -> std::string {
+    if (!interp) return model.status().to_string();
+    auto out = interp->run({a, b});
+    if (!out.ok()) return out.status().to_string();
+    return check ? check_matmul(a, b, out.value().at(0), n) : "";
+  };
 
-  std::cerr << "[interp_bench] MatMul " << n << "x" << n << " as a direct kernel call\n";
   ResultRow direct_row = make_row("direct kernel call: MatMul", size);
   const dj::OpSchema* schema = dj::OpRegistry::builtin().find("", "MatMul");
-  if (!schema || !schema->kernel) {
-    direct_row.error = "MatMul has no kernel in OpRegistry";
-  } else {
-    dj::Node node;
-    node.op_type = "MatMul";
-    node.inputs = {0, 1};
-    node.outputs = {2};
-    Tensor c;
-    error.clear();
-    auto sample = time_runs(
-        [&] {
-          dj::KernelContext ctx(node, 17, {a, b}, nullptr);
-          dj::Status st = schema->kernel(ctx);
-          if (!st.ok()) {
-            error = st.to_string();
-            return false;
-          }
-          c = std::move(ctx.outputs()[0]);
-          return true;
-        },
-        opt.matmul_min_runs, opt.matmul_min_seconds, max_runs);
-    if (sample) error = check_matmul(a, b, c, n);
-    fill_gflops(direct_row, sample, n, error);
-  }
+  dj::Node node;
+  node.op_type = "MatMul";
+  node.inputs = {0, 1};
+  node.outputs = {2};
+  auto run_direct = [&](bool check) -> std::string {
+    if (!schema || !schema->kernel) return "MatMul has no kernel in OpRegistry";
+    dj::KernelContext ctx(node, 17, {a, b}, nullptr);
+    dj::Status st = schema->kernel(ctx);
+    if (!st.ok()) return st.to_string();
+    return check ? check_matmul(a, b, ctx.outputs()[0], n) : "";
+  };
+
+  std::cerr << "[interp_bench] MatMul " << n << "x" << n << " through the interpreter and as a direct kernel call\n";
+  std::vector<TimedCase> cases{{&interp_row, run_interp}, {&direct_row, run_direct}};
+  time_cases(cases, opt.matmul_min_runs, opt.matmul_min_seconds, 10000);
+  if (cases[0].sample) fill_gflops(interp_row, *cases[0].sample, n);
+  if (cases[1].sample) fill_gflops(direct_row, *cases[1].sample, n);
+  rows.push_back(interp_row);
   rows.push_back(direct_row);
 }
 

@@ -283,7 +283,9 @@ Expected<Model> model_from_proto(const onnx::ModelProto& proto, const std::strin
   int64_t opset = -1;
   for (const auto& imp : proto.opset_import())
     if (imp.domain().empty() || imp.domain() == "ai.onnx") opset = imp.version();
-  if (opset < 0) return make_error(StatusCode::InvalidModel, source, ": the model imports no default-domain opset");
+  // A model of only other-domain ops (e.g. ai.onnx.preview.training) imports no default opset;
+  // its nodes are then reported as unsupported ops of their domain.
+  if (opset < 0) opset = kMaxOpset;
   if (opset > kMaxOpset)
     return make_error(StatusCode::Unsupported, source, ": opset ", opset, " is newer than DynaJIT supports (up to ",
                       kMaxOpset, ")");

@@ -32,7 +32,8 @@ class Frame : public SubgraphRunner {
   Status execute() {
     for (size_t n = 0; n < graph_.nodes.size(); ++n) {
       const Node& node = graph_.nodes[n];
-      DJ_RETURN_IF_ERROR(execute_node(node).with_context(node.describe() + ": "));
+      Status st = execute_node(node);
+      if (!st.ok()) return st.with_context(node.describe() + ": ");  // build the message only on failure
       release_dead_values(node, static_cast<int32_t>(n));
     }
     return {};

@@ -4,6 +4,7 @@
 // Everything introspection hands out (names, dims, symbol texts) is built once at
 // load time and owned by the dj_model, so the returned pointers stay valid until
 // dj_model_free and reading them needs no locks.
+#include <chrono>
 #include <cstddef>
 #include <cstring>
 #include <string>
@@ -12,6 +13,7 @@
 #include "bindings/c/CApiHandles.h"
 #include "bindings/c/CApiStatus.h"
 #include "frontend/OnnxLoader.h"
+#include "runtime/Log.h"
 
 namespace dj::capi {
 namespace {
@@ -81,6 +83,9 @@ Status make_model(Expected<Model> loaded, const LoadSettings& settings, dj_model
   handle->constants = collect_constant_spans(graph);
   if (settings.num_threads > 0) handle->arena = std::make_unique<tbb::task_arena>(settings.num_threads);
   handle->interpreter = std::make_unique<const Interpreter>(model);
+  DJ_LOG_INFO("loaded '" << model->source << "': " << graph.count_nodes_recursive() << " nodes, opset "
+                         << model->opset << ", " << graph.inputs.size() << " inputs, " << graph.outputs.size()
+                         << " outputs" << (settings.num_threads ? ", " + std::to_string(settings.num_threads) + " threads" : ""));
   handle->model = std::move(model);
   *out = handle.release();
   return {};

@@ -42,6 +42,15 @@
 #define DJ_API
 #endif
 
+/* C89 has no `inline`; C99 and C++ do. */
+#if defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 199901L)
+#define DJ_INLINE static inline
+#elif defined(__GNUC__)
+#define DJ_INLINE static __inline__
+#else
+#define DJ_INLINE static
+#endif
+
 #ifdef __cplusplus
 #define DJ_NOEXCEPT noexcept
 extern "C" {
@@ -161,7 +170,7 @@ typedef struct dj_load_options {
 
 /* Sets every option to its default. NULL is ignored. Inline on purpose: the size
  * recorded is the one of the header the caller was compiled with. */
-static inline void dj_load_options_init(dj_load_options* options) {
+DJ_INLINE void dj_load_options_init(dj_load_options* options) {
   if (options) {
     memset(options, 0, sizeof *options);
     options->struct_size = sizeof *options;

@@ -69,7 +69,8 @@ const char kUsage[] =
     "  --version             print the version\n"
     "\n"
     "MODEL is an ONNX file: binary protobuf, or ONNX's textual syntax.\n"
-    "Environment: DJ_MAX_MEMORY_MB caps tensor memory (0 or unset: no cap).\n";
+    "Environment: DJ_LOG=error|warn|info|debug sets how much is logged on stderr\n"
+    "(default warn); DJ_MAX_MEMORY_MB caps tensor memory (0 or unset: no cap).\n";
 
 }  // namespace
 

@@ -25,7 +25,9 @@ Status bad_npy(const std::string& path, const std::string& why) {
 // The text after `'key':` in the header dict, with leading spaces skipped.
 std::optional<std::string_view> header_value(std::string_view header, std::string_view key) {
   for (char quote : {'\'', '"'}) {
-    std::string quoted = std::string(1, quote) + std::string(key) + quote;
+    std::string quoted(1, quote);
+    quoted.append(key);
+    quoted.push_back(quote);
     size_t at = header.find(quoted);
     if (at == std::string_view::npos) continue;
     size_t colon = header.find(':', at + quoted.size());

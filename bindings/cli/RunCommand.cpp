@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <set>
 
 #include "bindings/cli/CliCommands.h"
 #include "bindings/cli/InputSpec.h"
@@ -20,6 +21,7 @@
 #include "runtime/Allocator.h"
 #include "runtime/InputBinding.h"
 #include "runtime/Interpreter.h"
+#include "runtime/Log.h"
 
 namespace dj {
 namespace {
@@ -50,6 +52,9 @@ const char kRunUsage[] =
     "each symbolic dim takes its size from --dim, else from a given input with the\n"
     "same symbol, else 1 (a note on stderr says so). Random data: floats uniform in\n"
     "[-1, 1), integers in [0, 10), bools 0 or 1.\n"
+    "\n"
+    "Environment: DJ_LOG=info (or debug) logs the load time (and each run's time) on\n"
+    "stderr; DJ_MAX_MEMORY_MB caps tensor memory.\n"
     "\n"
     "example: dj run model.onnx --input x=1x37x256:f32 --repeat 10\n";
 
@@ -146,8 +151,11 @@ int run_command(const std::vector<std::string>& args) {
   RunOptions o;
   if (auto exit_code = parse_run_options(args, o)) return *exit_code;
 
+  auto load_start = std::chrono::steady_clock::now();
   auto loaded = load_model_file(o.model_path);
   if (!loaded.ok()) return report_error(loaded.status());
+  DJ_LOG_INFO("loaded '" << o.model_path << "' in "
+                         << format_ms(std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count()));
   auto model = std::make_shared<const Model>(std::move(loaded).value());
   const Graph& graph = *model->graph;
   std::cout << "model: " << o.model_path << " (opset " << model->opset << ", " << graph.count_nodes_recursive()
@@ -177,6 +185,7 @@ int run_command(const std::vector<std::string>& args) {
     auto stop = std::chrono::steady_clock::now();
     if (!result.ok()) return report_error(result.status());
     seconds.push_back(std::chrono::duration<double>(stop - start).count());
+    DJ_LOG_DEBUG("run " << r + 1 << "/" << o.repeat << ": " << format_ms(seconds.back()));
     outputs = std::move(result).value();
   }
   const int64_t peak_tensor_bytes = CpuAllocator::peak_bytes();
@@ -186,7 +195,10 @@ int run_command(const std::vector<std::string>& args) {
     const std::string& name = graph.value(graph.outputs[i]).name;
     const Tensor& t = outputs[i];
     std::cout << "  " << name << ": " << t.describe() << "  " << summarize_tensor(t) << "\n";
-    std::cout << "    " << format_values(t, o.print_values ? 0 : 8) << "\n";
+    std::string values = format_values(t, o.print_values ? 0 : 8);
+    for (size_t at = values.find('\n'); at != std::string::npos; at = values.find('\n', at + 1))
+      values.insert(at + 1, "    ");
+    std::cout << "    " << values << "\n";
   }
 
   std::vector<double> sorted = seconds;
@@ -206,8 +218,14 @@ int run_command(const std::vector<std::string>& args) {
     std::error_code ec;
     std::filesystem::create_directories(o.save_dir, ec);
     if (ec) return report_error(make_error(StatusCode::IoError, "cannot create directory '", o.save_dir, "': ", ec.message()));
+    std::set<std::string> used;  // two names may map to one file name
     for (size_t i = 0; i < outputs.size(); ++i) {
-      std::string path = (std::filesystem::path(o.save_dir) / file_name_for(graph.value(graph.outputs[i]).name)).string();
+      std::string file = file_name_for(graph.value(graph.outputs[i]).name);
+      if (!used.insert(file).second) {
+        file = file.substr(0, file.size() - 4) + "_" + std::to_string(i) + ".npy";
+        used.insert(file);
+      }
+      std::string path = (std::filesystem::path(o.save_dir) / file).string();
       Status s = write_npy(path, outputs[i]);
       if (!s.ok()) return report_error(s);
       std::cout << "saved: " << path << "\n";

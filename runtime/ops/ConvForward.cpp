@@ -7,13 +7,15 @@
 //     loops, one output plane per task, the inner loop over a contiguous output row;
 //   otherwise im2col + GEMM per (image, group), over chunks of output positions so
 //     the column buffer stays bounded (kColumnBudget floats).
-// f16/bf16 are staged through f32 (ConvFloatStaging.h); f64 runs a plain direct loop.
+// f16/bf16 are staged through f32 (ConvFloatStaging.h); f64 runs a plain direct loop,
+// as does conv_i32 (the integer core of ConvInteger and QLinearConv).
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "runtime/ops/ConvFloatStaging.h"
@@ -231,9 +233,11 @@ void conv_f32(const ConvProblem& p, const float* x, const float* w, const float*
   }
 }
 
-// Plain direct convolution (f64): every output element sums its window.
+// Plain direct convolution (f64, and i32 for the quantized convs): every output
+// element sums its window, integers in 64 bits.
 template <typename T>
 void conv_direct(const ConvProblem& p, const T* x, const T* w, const T* bias, T* y) {
+  using Acc = std::conditional_t<std::is_integral_v<T>, int64_t, T>;
   const WindowGeometry& g = p.g;
   for (int64_t n = 0; n < p.N; ++n)
     for (int64_t m = 0; m < p.M; ++m) {
@@ -242,7 +246,7 @@ void conv_direct(const ConvProblem& p, const T* x, const T* w, const T* bias, T*
       for (int64_t od = 0; od < g.out[0]; ++od)
         for (int64_t oh = 0; oh < g.out[1]; ++oh)
           for (int64_t ow = 0; ow < g.out[2]; ++ow) {
-            T s = bias ? bias[m] : T(0);
+            Acc s = bias ? static_cast<Acc>(bias[m]) : Acc(0);
             for (int64_t c = 0; c < p.Cg; ++c) {
               const T* xc = x + (n * p.C + gi * p.Cg + c) * p.in_vol;
               const T* wc = w + (m * p.Cg + c) * p.kvol;
@@ -255,12 +259,13 @@ void conv_direct(const ConvProblem& p, const T* x, const T* w, const T* bias, T*
                   for (int64_t kw = 0; kw < g.kernel[2]; ++kw) {
                     const int64_t iw = ow * g.stride[2] - g.pad_begin[2] + kw * g.dilation[2];
                     if (iw < 0 || iw >= g.in[2]) continue;
-                    s += xc[(id * g.in[1] + ih) * g.in[2] + iw] * wc[(kd * g.kernel[1] + kh) * g.kernel[2] + kw];
+                    s += static_cast<Acc>(xc[(id * g.in[1] + ih) * g.in[2] + iw]) *
+                         static_cast<Acc>(wc[(kd * g.kernel[1] + kh) * g.kernel[2] + kw]);
                   }
                 }
               }
             }
-            out[(od * g.out[1] + oh) * g.out[2] + ow] = s;
+            out[(od * g.out[1] + oh) * g.out[2] + ow] = static_cast<T>(s);
           }
     }
 }
@@ -296,28 +301,44 @@ Status conv_kernel(KernelContext& ctx) {
   return Status::ok_status();
 }
 
-Status conv_infer(ShapeContext& ctx) {
-  ctx.set_output(0, ctx.input_dtype(0), std::nullopt);
-  const auto& xs = ctx.input_shape(0);
-  const auto& ws = ctx.input_shape(1);
-  if (!xs || !ws || xs->size() < 3 || ws->size() != xs->size()) return Status::ok_status();
+Expected<Tensor> conv_i32(const Node& node, const Tensor& x, const Tensor& w, const Tensor* bias) {
+  DJ_ASSIGN_OR_RETURN(ConvProblem p, plan_conv(node, x.shape(), w.shape()));
+  if (bias) {
+    DJ_CHECK(bias->dtype() == DType::I32 && bias->numel() == p.M, InvalidArgument, "the bias must be i32[", p.M,
+             "], got ", bias->describe());
+  }
+  Tensor y = Tensor::empty(DType::I32, p.out_shape);
+  if (y.numel() > 0)
+    conv_direct<int32_t>(p, x.data<int32_t>(), w.data<int32_t>(), bias ? bias->data<int32_t>() : nullptr,
+                         y.data<int32_t>());
+  return y;
+}
+
+std::optional<SymShape> conv_output_sym_shape(ShapeContext& ctx, const std::optional<SymShape>& xs,
+                                              const std::optional<SymShape>& ws) {
+  if (!xs || !ws || xs->size() < 3 || ws->size() != xs->size()) return std::nullopt;
   const size_t r = xs->size() - 2;
   std::vector<int64_t> w_kernel;
   for (size_t i = 2; i < ws->size(); ++i) w_kernel.push_back((*ws)[i].is_const() ? (*ws)[i].const_value() : -1);
   SymShape out{(*xs)[0], (*ws)[0]};
   const bool kernel_known = ctx.node().has_attr("kernel_shape") ||
                             std::find(w_kernel.begin(), w_kernel.end(), -1) == w_kernel.end();
-  Expected<WindowAttrs> attrs = read_window_attrs(ctx.node(), "Conv", r, kernel_known ? w_kernel : std::vector<int64_t>(r, 1));
-  if (!attrs.ok()) return Status::ok_status();  // the kernel reports it
+  Expected<WindowAttrs> attrs =
+      read_window_attrs(ctx.node(), "Conv", r, kernel_known ? w_kernel : std::vector<int64_t>(r, 1));
+  if (!attrs.ok()) return std::nullopt;  // the kernel reports it
   if (!kernel_known) {
     for (size_t i = 0; i < r; ++i) out.push_back(ctx.fresh_dim("conv"));
-  } else {
-    attrs->ceil_mode = false;
-    auto spatial = forward_output_sym(*attrs, SymShape(xs->begin() + 2, xs->end()));
-    if (!spatial) return Status::ok_status();
-    out.insert(out.end(), spatial->begin(), spatial->end());
+    return out;
   }
-  ctx.set_output(0, std::nullopt, out);
+  attrs->ceil_mode = false;
+  auto spatial = forward_output_sym(*attrs, SymShape(xs->begin() + 2, xs->end()));
+  if (!spatial) return std::nullopt;
+  out.insert(out.end(), spatial->begin(), spatial->end());
+  return out;
+}
+
+Status conv_infer(ShapeContext& ctx) {
+  ctx.set_output(0, ctx.input_dtype(0), conv_output_sym_shape(ctx, ctx.input_shape(0), ctx.input_shape(1)));
   return Status::ok_status();
 }
 

@@ -98,11 +98,13 @@ struct AxisWalk {
 template <typename T>
 void transpose_tile(const T* in, T* out, int64_t a0, int64_t a1, int64_t b0, int64_t b1, int64_t in_stride_a,
                     int64_t out_stride_b) {
-  // Output is contiguous along a, input along b: walk b inside so reads stream.
-  for (int64_t a = a0; a < a1; ++a) {
-    const T* src = in + a * in_stride_a;
-    T* dst = out + a;
-    for (int64_t b = b0; b < b1; ++b) dst[b * out_stride_b] = src[b];
+  // Walk a inside so writes stream; strided reads of a tile whose rows are one
+  // cache line each stay clear of the set conflicts that power-of-two strides
+  // cause when the strided side is written instead (measured: 10-25x slower).
+  for (int64_t b = b0; b < b1; ++b) {
+    const T* src = in + b;
+    T* dst = out + b * out_stride_b;
+    for (int64_t a = a0; a < a1; ++a) dst[a] = src[a * in_stride_a];
   }
 }
 
@@ -186,7 +188,8 @@ void permute_copy(const void* in_v, const Shape& in_shape, const std::vector<int
     rest.in_strides.push_back(in_strides[p.perm[j]]);
     rest.out_strides.push_back(out_strides[j]);
   }
-  constexpr int64_t kTile = 32;
+  // A tile row is one 64-byte cache line (16 floats, 32 halfs).
+  const int64_t kTile = std::max<int64_t>(8, 64 / static_cast<int64_t>(es));
   const int64_t a_tiles = (A + kTile - 1) / kTile;
   const int64_t rest_count = total / (A * B);
   auto run_tiles = [&](auto tag) {
@@ -276,8 +279,9 @@ void copy_by_axis_maps(const void* in_v, const Shape& in_shape, const std::vecto
     segments.push_back({o, 1, m < 0 ? -1 : m});
   }
   const bool use_segments = static_cast<int64_t>(segments.size()) * 4 <= L;
-  const int64_t rows = total / L;
   const int64_t outer_rank = static_cast<int64_t>(r) - 1;
+  int64_t rows = 1;  // over the unfolded outer axes only
+  for (int64_t d = 0; d < outer_rank; ++d) rows *= static_cast<int64_t>(maps[d].size());
   const size_t row_bytes = static_cast<size_t>(L) * block;
 
   auto gather_row = [&](const char* src, char* dst) {
@@ -300,7 +304,7 @@ void copy_by_axis_maps(const void* in_v, const Shape& in_shape, const std::vecto
     }
   };
 
-  for_range(rows, total * static_cast<int64_t>(block / es), [&](int64_t begin, int64_t end) {
+  for_range(rows, total, [&](int64_t begin, int64_t end) {
     std::vector<int64_t> idx(static_cast<size_t>(outer_rank), 0);
     int64_t rem = begin;
     for (int64_t d = outer_rank - 1; d >= 0; --d) {

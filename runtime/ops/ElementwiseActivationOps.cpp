@@ -1,7 +1,8 @@
 // Activations: Sigmoid Relu LeakyRelu Softplus Softsign Elu Selu Celu
-// HardSigmoid HardSwish ThresholdedRelu Mish, PRelu (slope broadcast to the
-// input's shape), Clip (bounds as attributes before opset 11, as optional scalar
-// inputs from 11) and Dropout in inference mode (output = input, mask all true).
+// HardSigmoid HardSwish ThresholdedRelu Mish Shrink; PRelu (slope broadcast to
+// the input's shape; per channel before opset 7); Clip (bounds as attributes
+// before opset 11, as optional scalar inputs from 11); Dropout in inference mode
+// (output = input, mask all true; training with a non-zero ratio is Unsupported).
 // Attribute defaults are ONNX's; f16/bf16 compute in float.
 #include <cmath>
 #include <cstring>
@@ -70,6 +71,16 @@ struct ThresholdedReluOp {
   float alpha;
   template <typename C> C operator()(C x) const { return x > C(alpha) ? x : C(0); }
 };
+// Compared in double so that integer inputs see a fractional lambd exactly.
+struct ShrinkOp {
+  float lambd, bias;
+  template <typename C> C operator()(C x) const {
+    const double v = static_cast<double>(x);
+    if (v < -static_cast<double>(lambd)) return static_cast<C>(v + bias);
+    if (v > static_cast<double>(lambd)) return static_cast<C>(v - bias);
+    return C(0);
+  }
+};
 struct PReluOp {
   template <typename C> C operator()(C x, C slope) const { return x < C(0) ? slope * x : x; }
 };
@@ -106,11 +117,22 @@ Status thresholded_relu_kernel(KernelContext& ctx) {
   return run_unary(ctx, "ThresholdedRelu", FloatTypes{}, ThresholdedReluOp{attr(ctx, "alpha", 1.0f)});
 }
 
+Status shrink_kernel(KernelContext& ctx) {
+  return run_unary(ctx, "Shrink", NumericTypes{}, ShrinkOp{attr(ctx, "lambd", 0.5f), attr(ctx, "bias", 0.0f)});
+}
+
 Status prelu_kernel(KernelContext& ctx) {
   DJ_RETURN_IF_ERROR(require_inputs(ctx, "PRelu", 2));
   const Tensor& x = ctx.input(0);
-  const Tensor& slope = ctx.input(1);
+  Tensor slope = ctx.input(1);
   DJ_RETURN_IF_ERROR(check_same_dtype("PRelu", x, slope));
+  // Before opset 7 there was no numpy broadcasting: a 1-D slope of C values is
+  // per channel (axis 1), so view it as [C,1,...,1].
+  if (ctx.opset() < 7 && slope.rank() == 1 && x.rank() >= 2 && slope.numel() == x.dim(1) && slope.numel() > 1) {
+    Shape channel(static_cast<size_t>(x.rank() - 1), 1);
+    channel[0] = slope.numel();
+    slope = slope.reshaped(channel);
+  }
   DJ_ASSIGN_OR_RETURN(Shape shape, broadcast_output_shape("PRelu", {&x, &slope}));
   DJ_CHECK(shape == x.shape(), InvalidArgument, "PRelu: slope ", shape_to_string(slope.shape()),
            " does not broadcast to the input's shape ", shape_to_string(x.shape()));
@@ -220,6 +242,7 @@ void register_activation_ops(OpRegistry& r) {
   r.add({"HardSigmoid", hard_sigmoid_kernel, infer_same_as_input});
   r.add({"HardSwish", hard_swish_kernel, infer_same_as_input});
   r.add({"ThresholdedRelu", thresholded_relu_kernel, infer_same_as_input});
+  r.add({"Shrink", shrink_kernel, infer_same_as_input});
   r.add({"PRelu", prelu_kernel, infer_same_as_input});
   r.add({"Clip", clip_kernel, infer_same_as_input});
   r.add({"Dropout", dropout_kernel, infer_dropout});

@@ -54,9 +54,15 @@ Status gather_kernel(KernelContext& ctx) {
     using T = decltype(tag);
     const T* s = reinterpret_cast<const T*>(src);
     T* d = reinterpret_cast<T*>(dst);
-    maybe_parallel(outer, outer * n, [&](int64_t begin, int64_t end) {
-      for (int64_t o = begin; o < end; ++o)
-        for (int64_t i = 0; i < n; ++i) d[o * n + i] = s[o * dim + idx[i]];
+    maybe_parallel(outer * n, outer * n, [&](int64_t begin, int64_t end) {
+      int64_t o = begin / n, i = begin % n;
+      for (int64_t item = begin; item < end; ++item) {
+        d[item] = s[o * dim + idx[i]];
+        if (++i == n) {
+          i = 0;
+          ++o;
+        }
+      }
     });
   });
   if (typed) return Status::ok_status();

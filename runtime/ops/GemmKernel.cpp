@@ -153,19 +153,78 @@ void scale_rows(const Problem& p, float* c, int64_t r0, int64_t r1) {
   }
 }
 
-// One MC x NC tile of one batch, through packed blocks over all of K.
-void run_packed_tile(const GemmIsaKernels& isa, PackAFn pack_a, PackBFn pack_b, const Problem& p, int64_t bi,
-                     int64_t i0, int64_t mc, int64_t j0, int64_t nc) {
+// Blocking of one packed product: C tiles of mc x nc, K in blocks of kKC.
+struct Blocking {
+  const GemmIsaKernels* isa;
+  PackAFn pack_a;
+  PackBFn pack_b;
+  int64_t mc, nc;
+};
+
+// One batch, GotoBLAS loop order: for each nc-wide column block and kc-deep slice,
+// B is packed once and reused by every mc-row block of A. With `parallel`, the
+// row blocks (split further by columns when there are too few) run as TBB tasks
+// sharing the packed B; otherwise everything runs here on this thread's buffers.
+void run_packed_batch(const Blocking& bk, const Problem& p, int64_t bi, bool parallel, int threads) {
+  const GemmIsaKernels& isa = *bk.isa;
   const float* a = p.a_at(bi);
   const float* b = p.b_at(bi);
-  float* c = p.c_at(bi) + i0 * p.ldc + j0;
-  float* pa = t_pack_a.get(static_cast<size_t>(round_up(mc, isa.mr) * std::min(kKC, p.K)));
-  float* pb = t_pack_b.get(static_cast<size_t>(round_up(nc, isa.nr) * std::min(kKC, p.K)));
-  for (int64_t p0 = 0; p0 < p.K; p0 += kKC) {
-    const int64_t kc = std::min(kKC, p.K - p0);
-    pack_b(b, p.b.row_stride, p.b.col_stride, p0, kc, j0, nc, pb);
-    pack_a(a, p.a.row_stride, p.a.col_stride, i0, mc, p0, kc, pa);
-    isa.packed_block(mc, nc, kc, pa, pb, c, p.ldc, p.alpha, p.beta, p0 > 0);
+  float* c = p.c_at(bi);
+  const int64_t kc_max = std::min(kKC, p.K);
+  const int64_t m_blocks = ceil_div(p.M, bk.mc);
+
+  std::unique_ptr<float, PackBuffer::Free> shared_b;
+  float* pb;
+  if (parallel) {
+    const size_t bytes = static_cast<size_t>(round_up(round_up(bk.nc, isa.nr) * kc_max * 4, 64));
+    shared_b.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
+    if (!shared_b) throw AllocationError("GEMM packing buffer of " + std::to_string(bytes) + " bytes");
+    pb = shared_b.get();
+  } else {
+    pb = t_pack_b.get(static_cast<size_t>(round_up(bk.nc, isa.nr) * kc_max));
+  }
+
+  for (int64_t j0 = 0; j0 < p.N; j0 += bk.nc) {
+    const int64_t nc = std::min(bk.nc, p.N - j0);
+    // Column sub-blocks per row block, so that there are tasks for every thread.
+    int64_t n_split = 1;
+    if (parallel)
+      while (m_blocks * n_split < 2 * threads && nc / (n_split * 2) >= 2 * isa.nr) n_split *= 2;
+    const int64_t sub_nc = round_up(ceil_div(nc, n_split), isa.nr);
+    n_split = ceil_div(nc, sub_nc);
+
+    for (int64_t p0 = 0; p0 < p.K; p0 += kKC) {
+      const int64_t kc = std::min(kKC, p.K - p0);
+      const bool accumulate = p0 > 0;
+      auto pack_b_columns = [&](int64_t js, int64_t je) {  // js, je: multiples of NR within the block
+        bk.pack_b(b, p.b.row_stride, p.b.col_stride, p0, kc, j0 + js, std::min(je, nc) - js, pb + (js / isa.nr) * kc * isa.nr);
+      };
+      auto block = [&](int64_t t) {
+        const int64_t mb = t / n_split, ns = t % n_split;
+        const int64_t i0 = mb * bk.mc, mc = std::min(bk.mc, p.M - i0);
+        const int64_t js = ns * sub_nc, n = std::min(sub_nc, nc - js);
+        float* pa = t_pack_a.get(static_cast<size_t>(round_up(mc, isa.mr) * kc));
+        bk.pack_a(a, p.a.row_stride, p.a.col_stride, i0, mc, p0, kc, pa);
+        isa.packed_block(mc, n, kc, pa, pb + (js / isa.nr) * kc * isa.nr, c + i0 * p.ldc + j0 + js, p.ldc, p.alpha,
+                         p.beta, accumulate);
+      };
+      if (!parallel) {
+        pack_b_columns(0, nc);
+        for (int64_t t = 0; t < m_blocks; ++t) block(t);
+        continue;
+      }
+      const int64_t panels = ceil_div(nc, isa.nr);
+      const int64_t panels_per_task = std::max<int64_t>(1, ceil_div(panels, 2 * threads));
+      tbb::parallel_for(tbb::blocked_range<int64_t>(0, ceil_div(panels, panels_per_task), 1),
+                        [&](const tbb::blocked_range<int64_t>& r) {
+                          for (int64_t t = r.begin(); t != r.end(); ++t)
+                            pack_b_columns(t * panels_per_task * isa.nr, (t + 1) * panels_per_task * isa.nr);
+                        });
+      tbb::parallel_for(tbb::blocked_range<int64_t>(0, m_blocks * n_split, 1),
+                        [&](const tbb::blocked_range<int64_t>& r) {
+                          for (int64_t t = r.begin(); t != r.end(); ++t) block(t);
+                        });
+    }
   }
 }
 
@@ -263,25 +322,14 @@ void gemm_f32_batched_with(const GemmIsaKernels& isa, bool parallel, int64_t bat
     return;
   }
 
-  PackAFn pack_a = pack_a_for(isa.mr);
-  PackBFn pack_b = pack_b_for(isa.nr);
-  int64_t mc = std::min(round_up(kMCTarget, isa.mr), round_up(M, isa.mr));
-  int64_t nc = std::min(round_up(kNCTarget, isa.nr), round_up(N, isa.nr));
-  // Enough tiles to keep every thread busy, without going below a few register tiles.
-  auto tile_count = [&] { return batch * ceil_div(M, mc) * ceil_div(N, nc); };
-  while (parallel && tile_count() < 2 * threads) {
-    if (nc >= mc && nc > 4 * isa.nr) nc = round_up(nc / 2, isa.nr);
-    else if (mc > 2 * isa.mr) mc = round_up(mc / 2, isa.mr);
-    else break;
+  Blocking bk{&isa, pack_a_for(isa.mr), pack_b_for(isa.nr), round_up(kMCTarget, isa.mr),
+              round_up(kNCTarget, isa.nr)};
+  if (!parallel || batch >= 2 * threads) {
+    // Enough batches to go round (or one thread): whole batches per task.
+    for_each_task(parallel, batch, [&](int64_t bi) { run_packed_batch(bk, p, bi, false, 1); });
+  } else {
+    for (int64_t bi = 0; bi < batch; ++bi) run_packed_batch(bk, p, bi, true, threads);
   }
-  const int64_t m_tiles = ceil_div(M, mc), n_tiles = ceil_div(N, nc);
-  for_each_task(parallel, tile_count(), [&](int64_t t) {
-    const int64_t bi = t / (m_tiles * n_tiles);
-    const int64_t mt = (t / n_tiles) % m_tiles;
-    const int64_t nt = t % n_tiles;
-    const int64_t i0 = mt * mc, j0 = nt * nc;
-    run_packed_tile(isa, pack_a, pack_b, p, bi, i0, std::min(mc, M - i0), j0, std::min(nc, N - j0));
-  });
 }
 
 void gemm_f32_batched(int64_t batch, int64_t M, int64_t N, int64_t K, float alpha, MatrixRef a,

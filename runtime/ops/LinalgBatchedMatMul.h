@@ -1,5 +1,5 @@
 // LinalgBatchedMatMul: a batched matrix product over every numeric dtype, shared by
-// MatMul, Gemm and Einsum.
+// MatMul, Gemm, Einsum and the integer/quantized products; and numpy_matmul on top.
 //
 //   for b in [0, batch):  C[b] = A[b] * B[b]     A[b]: M x K, B[b]: K x N, C[b]: M x N
 //
@@ -12,9 +12,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "runtime/DType.h"
 #include "runtime/Status.h"
+#include "runtime/SymExpr.h"
+#include "runtime/Tensor.h"
 
 namespace dj {
 
@@ -28,5 +31,12 @@ struct StridedOperand {
 // Returns Unsupported for Bool (no product defined).
 Status batched_matmul(DType dtype, int64_t batch, int64_t M, int64_t N, int64_t K, StridedOperand a,
                       StridedOperand b, void* c);
+
+// numpy.matmul of two contiguous tensors of one dtype: 1-D operands become a row
+// (A) or a column (B) and that dim is dropped from the result; leading dims
+// broadcast as batch dims. A stack of A against a single B runs as one tall product.
+Expected<Tensor> numpy_matmul(const Tensor& a, const Tensor& b);
+// Its load-time result shape; nullopt when a rank is unknown.
+std::optional<SymShape> numpy_matmul_sym_shape(const std::optional<SymShape>& a, const std::optional<SymShape>& b);
 
 }  // namespace dj

@@ -1,9 +1,7 @@
 // The linear-algebra op family: MatMul (numpy semantics), Gemm, Einsum
-// (LinalgEinsum.cpp). Every product runs through batched_matmul
-// (LinalgBatchedMatMul.h), so f32 always reaches the blocked GEMM.
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
-
+// (LinalgEinsum.cpp), MatMulInteger and QLinearMatMul (LinalgQuantized.cpp).
+// Every product runs through batched_matmul (LinalgBatchedMatMul.h), so f32
+// always reaches the blocked GEMM.
 #include <vector>
 
 #include "runtime/OpRegistry.h"
@@ -11,6 +9,7 @@
 #include "runtime/ops/GemmKernel.h"
 #include "runtime/ops/LinalgBatchedMatMul.h"
 #include "runtime/ops/LinalgEinsum.h"
+#include "runtime/ops/LinalgQuantized.h"
 #include "runtime/ops/OpFamilies.h"
 
 namespace dj {
@@ -18,100 +17,14 @@ namespace {
 
 // ---------------------------------------------------------------- MatMul
 
-// MatMul's operands as matrices: 1-D A is a row [1,K], 1-D B a column [K,1] (and the
-// added dim is dropped from the output); leading dims broadcast as batch dims.
-struct MatMulLayout {
-  Shape a_batch, b_batch, out_batch, out_shape;
-  int64_t M = 0, N = 0, K = 0;
-};
-
-Expected<MatMulLayout> plan_matmul(const Shape& a_shape, const Shape& b_shape) {
-  if (a_shape.empty() || b_shape.empty())
-    return make_error(StatusCode::InvalidArgument, "MatMul: operands must have rank >= 1, got ",
-                      shape_to_string(a_shape), " and ", shape_to_string(b_shape));
-  Shape as = a_shape, bs = b_shape;
-  const bool a_vector = as.size() == 1, b_vector = bs.size() == 1;
-  if (a_vector) as.insert(as.begin(), 1);
-  if (b_vector) bs.push_back(1);
-  MatMulLayout l;
-  l.M = as[as.size() - 2];
-  l.K = as.back();
-  l.N = bs.back();
-  if (bs[bs.size() - 2] != l.K)
-    return make_error(StatusCode::InvalidArgument, "MatMul: inner dimensions differ: A ", shape_to_string(a_shape),
-                      " has K=", l.K, ", B ", shape_to_string(b_shape), " has K=", bs[bs.size() - 2]);
-  l.a_batch.assign(as.begin(), as.end() - 2);
-  l.b_batch.assign(bs.begin(), bs.end() - 2);
-  Expected<Shape> batch = broadcast_shapes({l.a_batch, l.b_batch});
-  if (!batch.ok())
-    return make_error(StatusCode::InvalidArgument, "MatMul: batch dimensions of A ", shape_to_string(a_shape),
-                      " and B ", shape_to_string(b_shape), " do not broadcast");
-  l.out_batch = *batch;
-  l.out_shape = l.out_batch;
-  if (!a_vector) l.out_shape.push_back(l.M);
-  if (!b_vector) l.out_shape.push_back(l.N);
-  return l;
-}
-
-// Element offsets of each output batch's matrix inside an operand with batch shape
-// `in_batch` (right-aligned, broadcast) and `matrix_size` elements per matrix.
-std::vector<int64_t> batch_offsets(const Shape& in_batch, const Shape& out_batch, int64_t matrix_size) {
-  const Strides strides = broadcast_strides(in_batch, out_batch);
-  const int64_t count = shape_numel(out_batch);
-  std::vector<int64_t> offsets(static_cast<size_t>(count));
-  std::vector<int64_t> index(out_batch.size(), 0);
-  int64_t off = 0;
-  for (int64_t b = 0; b < count; ++b) {
-    offsets[b] = off * matrix_size;
-    for (int d = static_cast<int>(out_batch.size()) - 1; d >= 0; --d) {
-      off += strides[d];
-      if (++index[d] < out_batch[d]) break;
-      off -= strides[d] * index[d];
-      index[d] = 0;
-    }
-  }
-  return offsets;
-}
-
 Status matmul_kernel(KernelContext& ctx) {
-  const Tensor& a = ctx.input(0);
-  const Tensor& b = ctx.input(1);
-  DJ_CHECK(a.dtype() == b.dtype(), InvalidArgument, "MatMul: A is ", dtype_name(a.dtype()), " but B is ",
-           dtype_name(b.dtype()));
-  DJ_ASSIGN_OR_RETURN(MatMulLayout l, plan_matmul(a.shape(), b.shape()));
-  Tensor& y = ctx.allocate_output(0, a.dtype(), l.out_shape);
-  if (y.numel() == 0) return Status::ok_status();
-
-  const int64_t b_batch_count = shape_numel(l.b_batch);
-  if (b_batch_count == 1) {
-    // One B for every batch: A's batches stack into one tall matrix (a Linear layer
-    // becomes a single GEMM). Output batches are A's, in A's order.
-    const int64_t rows = shape_numel(l.a_batch) * l.M;
-    return batched_matmul(a.dtype(), 1, rows, l.N, l.K, {a.raw_data(), l.K, 1, nullptr},
-                          {b.raw_data(), l.N, 1, nullptr}, y.raw_data());
-  }
-  const std::vector<int64_t> a_off = batch_offsets(l.a_batch, l.out_batch, l.M * l.K);
-  const std::vector<int64_t> b_off = batch_offsets(l.b_batch, l.out_batch, l.K * l.N);
-  return batched_matmul(a.dtype(), shape_numel(l.out_batch), l.M, l.N, l.K, {a.raw_data(), l.K, 1, a_off.data()},
-                        {b.raw_data(), l.N, 1, b_off.data()}, y.raw_data());
+  DJ_ASSIGN_OR_RETURN(Tensor y, numpy_matmul(ctx.input(0), ctx.input(1)));
+  ctx.set_output(0, std::move(y));
+  return Status::ok_status();
 }
 
 Status matmul_infer(ShapeContext& ctx) {
-  ctx.set_output(0, ctx.input_dtype(0), std::nullopt);
-  const auto& as_opt = ctx.input_shape(0);
-  const auto& bs_opt = ctx.input_shape(1);
-  if (!as_opt || !bs_opt || as_opt->empty() || bs_opt->empty()) return Status::ok_status();
-  SymShape as = *as_opt, bs = *bs_opt;
-  const bool a_vector = as.size() == 1, b_vector = bs.size() == 1;
-  if (a_vector) as.insert(as.begin(), SymExpr(1));
-  if (b_vector) bs.push_back(SymExpr(1));
-  std::optional<SymShape> batch = broadcast_sym_shapes(
-      {SymShape(as.begin(), as.end() - 2), SymShape(bs.begin(), bs.end() - 2)});
-  if (!batch) return Status::ok_status();
-  SymShape out = *batch;
-  if (!a_vector) out.push_back(as[as.size() - 2]);
-  if (!b_vector) out.push_back(bs.back());
-  ctx.set_output(0, std::nullopt, out);
+  ctx.set_output(0, ctx.input_dtype(0), numpy_matmul_sym_shape(ctx.input_shape(0), ctx.input_shape(1)));
   return Status::ok_status();
 }
 
@@ -206,6 +119,8 @@ void register_linalg_ops(OpRegistry& r) {
   r.add({"MatMul", &matmul_kernel, &matmul_infer});
   r.add({"Gemm", &gemm_kernel, &gemm_infer});
   r.add({"Einsum", &einsum_kernel, &einsum_infer});
+  r.add({"MatMulInteger", &matmul_integer_kernel, &matmul_integer_infer});
+  r.add({"QLinearMatMul", &qlinear_matmul_kernel, &qlinear_matmul_infer});
 }
 
 }  // namespace dj

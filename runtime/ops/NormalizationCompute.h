@@ -26,9 +26,10 @@ std::vector<double> tensor_to_doubles(const Tensor& t);
 // `param` broadcast (numpy rules) to `target` and flattened to target's numel.
 Expected<std::vector<double>> broadcast_param(const Tensor& param, const Shape& target, const std::string& what);
 
-// Runs fn(tag, xc, yc) with tag = float{} or double{}, xc = x in that type and yc a
-// fresh output of the same shape in that type, then fills `out` (already allocated
-// with x's dtype and the output shape `yshape`). Unsupported for non-float dtypes.
+// Runs fn(tag, xc, yc) -> Status with tag = float{} or double{}, xc = x in that type
+// and yc = `out` itself (f32/f64) or an f32 stand-in of out's shape that is rounded
+// into `out` afterwards (f16/bf16). `out` is already allocated with x's dtype.
+// Unsupported for non-float dtypes.
 template <typename Fn>
 Status run_in_compute_float(const Tensor& x, Tensor& out, const std::string& op, Fn&& fn) {
   switch (x.dtype()) {

@@ -12,6 +12,7 @@
 #include "runtime/ops/NormalizationCompute.h"
 #include "runtime/ops/NormalizationRegistration.h"
 #include "runtime/ops/ReductionEngine.h"
+#include "runtime/ops/ReductionExpRows.h"
 #include "runtime/ops/ReductionLayout.h"
 #include "runtime/ops/ReductionVectorMath.h"
 
@@ -20,21 +21,23 @@ namespace {
 
 enum class SoftmaxKind { Softmax, LogSoftmax };
 
-struct ExpShift {
-  template <typename C> C operator()(C x, C shift) const { return exp_any<C>(x - shift); }
-};
-
 // One contiguous row of n elements.
 template <SoftmaxKind K, typename C>
 inline void softmax_row(const C* p, C* q, int64_t n) {
   using namespace reduction_detail;
   const C m = reduce_row<C, MaxCombine<C>>(p, n, C(0), IdentityMap{}, MaxCombine<C>::identity());
   if constexpr (K == SoftmaxKind::Softmax) {
-    for (int64_t j = 0; j < n; ++j) q[j] = exp_any<C>(p[j] - m);
-    const C inv = C(1) / reduce_row<C, SumCombine<C>>(q, n, C(0), IdentityMap{}, C(0));
+    C sum;
+    if constexpr (std::is_same_v<C, float>) {
+      sum = exp_row_kernels().exp_store_sum(p, q, n, m);
+    } else {
+      for (int64_t j = 0; j < n; ++j) q[j] = exp_any<C>(p[j] - m);
+      sum = reduce_row<C, SumCombine<C>>(q, n, C(0), IdentityMap{}, C(0));
+    }
+    const C inv = C(1) / sum;
     for (int64_t j = 0; j < n; ++j) q[j] *= inv;
   } else {
-    const C log_sum = static_cast<C>(std::log(reduce_row<C, SumCombine<C>>(p, n, m, ExpShift{}, C(0))));
+    const C log_sum = static_cast<C>(std::log(reduce_row<C, SumCombine<C>>(p, n, m, ExpShiftMap{}, C(0))));
     for (int64_t j = 0; j < n; ++j) q[j] = (p[j] - m) - log_sum;
   }
 }

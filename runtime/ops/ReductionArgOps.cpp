@@ -28,6 +28,29 @@ void arg_reduce_typed(const T* x, const ReduceLayout& layout, int64_t* y) {
   using C = typename ComputeType<T>::type;
   const int64_t outer = layout.outer, n = layout.reduce, inner = layout.inner;
   const bool parallel = outer * n * inner >= kReduceParallelElements;
+  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+    if (inner == 1) {
+      // Rows of float/double: the vectorized max/min, then the first (or last)
+      // position holding it; NaN is the extreme when present.
+      using Combine = std::conditional_t<IsMax, MaxCombine<T>, MinCombine<T>>;
+      reduction_detail::for_range(outer, parallel, [&](int64_t o0, int64_t o1) {
+        for (int64_t o = o0; o < o1; ++o) {
+          const T* p = x + o * n;
+          const T m = reduction_detail::reduce_row<T, Combine>(p, n, T(0), IdentityMap{}, Combine::identity());
+          const bool nan = m != m;
+          auto hit = [&](int64_t r) { return nan ? p[r] != p[r] : p[r] == m; };
+          int64_t at = 0;
+          if (Last) {
+            for (at = n - 1; at > 0 && !hit(at); --at) {}
+          } else {
+            while (at < n - 1 && !hit(at)) ++at;
+          }
+          y[o] = at;
+        }
+      });
+      return;
+    }
+  }
   if (inner == 1) {
     reduction_detail::for_range(outer, parallel, [&](int64_t o0, int64_t o1) {
       for (int64_t o = o0; o < o1; ++o) {

@@ -11,13 +11,16 @@
 // Invariants: results do not depend on the thread count (the reduce dim is cut
 // into fixed-size chunks whose partials are combined in order). Rows (inner == 1)
 // use kLanes independent accumulators so the compiler can vectorize the loop and
-// float sums lose less precision; columns (inner > 1) combine whole rows of
-// `inner` elements, also vectorizable. Large work runs on TBB.
+// float sums lose less precision; float/double max/min rows use explicit vectors,
+// and float exp(x - shift) sums the ISA-dispatched loops of ReductionExpRows.h.
+// Columns (inner > 1) combine whole rows of `inner` elements, also vectorizable.
+// Large work runs on TBB.
 #pragma once
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <type_traits>
 #include <vector>
@@ -26,7 +29,9 @@
 #include <tbb/parallel_for.h>
 
 #include "runtime/DType.h"
+#include "runtime/ops/ReductionExpRows.h"
 #include "runtime/ops/ReductionLayout.h"
+#include "runtime/ops/ReductionVectorMath.h"
 
 namespace dj {
 
@@ -56,13 +61,17 @@ struct ProdCombine {
   static A apply(A a, A b) { return a * b; }
 };
 // Max/Min propagate NaN like numpy: once an operand is NaN the result stays NaN.
+// The float form is a mask select so that the lane loops vectorize.
 template <typename A>
 struct MaxCombine {
   static A identity() {
     if constexpr (std::numeric_limits<A>::has_infinity) return -std::numeric_limits<A>::infinity();
     else return std::numeric_limits<A>::lowest();
   }
-  static A apply(A a, A b) { return (b > a || b != b) ? b : a; }
+  static A apply(A a, A b) {
+    if constexpr (std::is_floating_point_v<A>) return select_float<A>((b > a) | (b != b), b, a);
+    else return b > a ? b : a;
+  }
 };
 template <typename A>
 struct MinCombine {
@@ -70,7 +79,10 @@ struct MinCombine {
     if constexpr (std::numeric_limits<A>::has_infinity) return std::numeric_limits<A>::infinity();
     else return std::numeric_limits<A>::max();
   }
-  static A apply(A a, A b) { return (b < a || b != b) ? b : a; }
+  static A apply(A a, A b) {
+    if constexpr (std::is_floating_point_v<A>) return select_float<A>((b < a) | (b != b), b, a);
+    else return b < a ? b : a;
+  }
 };
 
 struct IdentityMap {
@@ -85,6 +97,11 @@ struct AbsMap {
 struct SquareMap {
   template <typename A> A operator()(A x, A) const { return x * x; }
 };
+// exp(x - shift): ReduceLogSumExp and LogSoftmax after subtracting the max.
+// Float rows of it run in the ISA-dispatched loops of ReductionExpRows.h.
+struct ExpShiftMap {
+  template <typename A> A operator()(A x, A shift) const { return exp_any<A>(x - shift); }
+};
 
 namespace reduction_detail {
 
@@ -92,9 +109,51 @@ constexpr int kLanes = 8;
 constexpr int64_t kChunkElements = 16384;  // elements of one (row chunk) task
 constexpr int64_t kInnerBlock = 2048;      // column accumulators per task
 
+template <typename Combine>
+constexpr bool is_min_max_v = false;
+template <typename A>
+constexpr bool is_min_max_v<MaxCombine<A>> = true;
+template <typename A>
+constexpr bool is_min_max_v<MinCombine<A>> = true;
+
+// Max/min of a float or double row with explicit 16-byte vectors: GCC's vectorizer
+// scalarizes the NaN-propagating select of the generic lane loop below.
+template <typename A, bool IsMax>
+inline A min_max_row(const A* p, int64_t n, A acc) {
+  using V = std::conditional_t<sizeof(A) == 4, f32x4, f64x2>;
+  using I = std::conditional_t<sizeof(A) == 4, i32x4, i64x2>;
+  constexpr int L = static_cast<int>(sizeof(V) / sizeof(A));
+  using Combine = std::conditional_t<IsMax, MaxCombine<A>, MinCombine<A>>;
+  V a0, a1;
+  for (int j = 0; j < L; ++j) a0[j] = a1[j] = Combine::identity();
+  auto step = [](V a, V b) {
+    const I take = (IsMax ? (b > a) : (b < a)) | (b != b);
+    return reinterpret_cast<V>((reinterpret_cast<I>(b) & take) | (reinterpret_cast<I>(a) & ~take));
+  };
+  int64_t r = 0;
+  for (; r + 2 * L <= n; r += 2 * L) {
+    V b0, b1;
+    std::memcpy(&b0, p + r, sizeof(V));
+    std::memcpy(&b1, p + r + L, sizeof(V));
+    a0 = step(a0, b0);
+    a1 = step(a1, b1);
+  }
+  for (; r < n; ++r) acc = Combine::apply(acc, p[r]);
+  for (int j = 0; j < L; ++j) acc = Combine::apply(Combine::apply(acc, a0[j]), a1[j]);
+  return acc;
+}
+
 // Combine map(p[r]) for r in [0, n) into acc.
 template <typename A, typename Combine, typename T, typename Map>
 inline A reduce_row(const T* p, int64_t n, A shift, const Map& map, A acc) {
+  if constexpr (std::is_same_v<T, A> && std::is_floating_point_v<A> && is_min_max_v<Combine> &&
+                std::is_same_v<Map, IdentityMap>) {
+    return min_max_row<A, std::is_same_v<Combine, MaxCombine<A>>>(p, n, acc);
+  }
+  if constexpr (std::is_same_v<T, float> && std::is_same_v<A, float> && std::is_same_v<Combine, SumCombine<A>> &&
+                std::is_same_v<Map, ExpShiftMap>) {
+    return acc + exp_row_kernels().exp_sum(p, n, shift);
+  }
   A lanes[kLanes];
   for (int j = 0; j < kLanes; ++j) lanes[j] = Combine::identity();
   int64_t r = 0;

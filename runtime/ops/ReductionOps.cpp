@@ -44,11 +44,6 @@ constexpr bool reduce_supports() {
   return !std::is_same_v<T, int16_t> && !std::is_same_v<T, uint16_t> && !std::is_same_v<T, bool>;
 }
 
-// exp(x - shift) with the vectorizable exp for float.
-struct ExpShiftMap {
-  template <typename A> A operator()(A x, A shift) const { return exp_any<A>(x - shift); }
-};
-
 // Axes of a Reduce node: the second input if given, else the attribute.
 std::vector<int64_t> reduce_axes_from_kernel(const KernelContext& ctx) {
   if (ctx.has_input(1)) return ctx.input(1).to_int64_vector();

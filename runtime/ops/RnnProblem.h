@@ -47,6 +47,7 @@ template <typename C>
 struct RnnPacked {
   int64_t seq = 0, batch = 0, input = 0, hidden = 0;
   int num_directions = 1;
+  int gates = 1;
   std::vector<C> x;             // [seq, batch, input]
   std::vector<C> w_t;           // [num_directions, input, G*hidden]
   std::vector<C> r_t;           // [num_directions, hidden, G*hidden]
@@ -58,7 +59,6 @@ struct RnnPacked {
   std::vector<C> peephole;      // LSTM: [num_directions, 3*hidden]
 
   int64_t gate_width() const { return hidden * gates; }
-  int gates = 1;
   bool active(int64_t t, int64_t b) const { return full_length || t < seq_lens[static_cast<size_t>(b)]; }
 };
 

@@ -25,17 +25,43 @@ inline bool is_nan(C v) {
   else return false;
 }
 
-// Selects the top k of line[0..n) into order[0..k) (order has n slots).
+// Strict "a ranks before b" for values va (index a) and vb (index b).
+template <bool Largest, typename C>
+inline bool ranks_before(C va, int64_t a, C vb, int64_t b) {
+  const bool na = is_nan(va), nb = is_nan(vb);
+  if (na != nb) return Largest ? na : nb;  // NaN first when largest, last otherwise
+  if (!na && va != vb) return Largest ? va > vb : va < vb;
+  return a < b;
+}
+
+// Below this k, one pass keeps a sorted buffer of the best k seen so far: most
+// elements cost one comparison against the current k-th best.
+constexpr int64_t kSmallK = 32;
+
+// Top k of src[r * stride], r < n, into (vals, idxs) sorted; k <= kSmallK, k >= 1.
+template <bool Largest, typename T, typename C>
+void select_small_k(const T* src, int64_t stride, int64_t n, int64_t k, C* vals, int64_t* idxs) {
+  int64_t filled = 0;
+  for (int64_t r = 0; r < n; ++r) {
+    const C v = static_cast<C>(src[r * stride]);
+    // Index r is larger than every buffered index, so a tie never displaces.
+    if (filled == k && !ranks_before<Largest>(v, r, vals[k - 1], idxs[k - 1])) continue;
+    int64_t pos = filled < k ? filled++ : k - 1;
+    while (pos > 0 && ranks_before<Largest>(v, r, vals[pos - 1], idxs[pos - 1])) {
+      vals[pos] = vals[pos - 1];
+      idxs[pos] = idxs[pos - 1];
+      --pos;
+    }
+    vals[pos] = v;
+    idxs[pos] = r;
+  }
+}
+
+// Top k of line[0..n) into order[0..k) (order has n slots), sorted.
 template <bool Largest, typename C>
 void select_top_k(const C* line, int64_t n, int64_t k, int64_t* order) {
   std::iota(order, order + n, int64_t{0});
-  auto before = [line](int64_t a, int64_t b) {
-    const C va = line[a], vb = line[b];
-    const bool na = is_nan(va), nb = is_nan(vb);
-    if (na != nb) return Largest ? na : nb;  // NaN first when largest, last otherwise
-    if (!na && va != vb) return Largest ? va > vb : va < vb;
-    return a < b;
-  };
+  auto before = [line](int64_t a, int64_t b) { return ranks_before<Largest>(line[a], a, line[b], b); };
   if (k < n) std::nth_element(order, order + k, order + n, before);
   std::sort(order, order + k, before);
 }
@@ -46,15 +72,21 @@ void topk_typed(const T* x, const ReduceLayout& layout, int64_t k, bool largest,
   const int64_t outer = layout.outer, n = layout.reduce, inner = layout.inner;
   const int64_t lines = outer * inner;
   const bool parallel = lines > 1 && lines * n >= kReduceParallelElements;
+  const bool small_k = k <= kSmallK;
   reduction_detail::for_range(lines, parallel, [&](int64_t l0, int64_t l1) {
-    std::vector<C> line(static_cast<size_t>(n));
-    std::vector<int64_t> order(static_cast<size_t>(n));
+    std::vector<C> line(static_cast<size_t>(small_k ? k : n));
+    std::vector<int64_t> order(static_cast<size_t>(small_k ? k : n));
     for (int64_t l = l0; l < l1; ++l) {
       const int64_t o = l / inner, i = l % inner;
       const T* src = x + o * n * inner + i;
-      for (int64_t r = 0; r < n; ++r) line[static_cast<size_t>(r)] = static_cast<C>(src[r * inner]);
-      if (largest) select_top_k<true>(line.data(), n, k, order.data());
-      else select_top_k<false>(line.data(), n, k, order.data());
+      if (small_k) {
+        if (largest) select_small_k<true>(src, inner, n, k, line.data(), order.data());
+        else select_small_k<false>(src, inner, n, k, line.data(), order.data());
+      } else {
+        for (int64_t r = 0; r < n; ++r) line[static_cast<size_t>(r)] = static_cast<C>(src[r * inner]);
+        if (largest) select_top_k<true>(line.data(), n, k, order.data());
+        else select_top_k<false>(line.data(), n, k, order.data());
+      }
       T* vdst = values + o * k * inner + i;
       int64_t* idst = indices + o * k * inner + i;
       for (int64_t j = 0; j < k; ++j) {

@@ -174,14 +174,13 @@ TEST(CApi, RunAcceptsBorrowedStridedInputs) {
 }
 
 TEST(CApi, OutputsShareNoMemoryWithInputsOrConstants) {
-  // y passes the input through; c is the initializer itself (Identity of a constant).
+  // The graph returns its input x and its initializer k as they are, and r, a
+  // Reshape of x (which may share x's memory); dj_run must hand out copies.
   const char* text = R"(<ir_version: 8, opset_import: ["" : 17]>
-pass (float[n] x) => (float[n] y, float[2] c, float[n] y2)
-<float[2] k = {3.0, 4.0}>
+pass (float[n] x) => (float[n] x, float[2] k, float[n] r)
+<float[2] k = {3.0, 4.0}, int64[1] s = {-1}>
 {
-  y = Identity(x)
-  c = Identity(k)
-  y2 = Identity(y)
+  r = Reshape(x, s)
 }
 )";
   ModelPtr m = load_text_model(text);
@@ -196,6 +195,7 @@ pass (float[n] x) => (float[n] y, float[2] c, float[n] y2)
     ASSERT_EQ(run_one(m.get(), "x", x.get(), out), DJ_OK) << dj_last_error_message();
     ASSERT_EQ(out.count, 3u);
     EXPECT_NE(dj_tensor_const_data(out.tensors[0]), data.data());
+    EXPECT_NE(dj_tensor_const_data(out.tensors[2]), data.data());
     EXPECT_NE(dj_tensor_const_data(out.tensors[0]), dj_tensor_const_data(out.tensors[2]));
     data[0] = 100;  // the outputs must not see this
     EXPECT_EQ(f32_values(out.tensors[0]), (std::vector<float>{1, 2, 3}));

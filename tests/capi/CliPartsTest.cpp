@@ -1,19 +1,18 @@
 // Unit tests of the `dj` command's parts: .npy reading/writing, --input/--dim
 // parsing, the inputs `dj run` makes up, random data, tensor summaries.
 //
-// The `dj` sources are compiled only into the dj executable, so this test
-// compiles the parts it tests into itself (each exactly once, here). If a
-// library target for bindings/cli ever exists, link it instead.
-#include "bindings/cli/InputSpec.cpp"
-#include "bindings/cli/NpyFile.cpp"
-#include "bindings/cli/RandomTensor.cpp"
-#include "bindings/cli/RunInputs.cpp"
-#include "bindings/cli/TensorSummary.cpp"
+// The parts come from the dj_cli library (bindings/cli without DjMain.cpp).
+#include "bindings/cli/InputSpec.h"
+#include "bindings/cli/NpyFile.h"
+#include "bindings/cli/RandomTensor.h"
+#include "bindings/cli/RunInputs.h"
+#include "bindings/cli/TensorSummary.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cmath>
+#include <fstream>
 #include <filesystem>
 
 #include "frontend/OnnxLoader.h"

@@ -447,6 +447,28 @@ TEST(PoolOpTest, GlobalPools) {
   expect_close((*lp)[0], {std::sqrt(30.0), std::sqrt(30.0), 9}, 1e-6, "global L2");
 }
 
+TEST(PoolOpTest, MaxUnpoolInvertsMaxPoolIndices) {
+  Tensor x = Tensor::from_vector<float>({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}, {1, 1, 4, 4});
+  Attrs attrs{{"kernel_shape", ints_attr({2, 2})}, {"strides", ints_attr({2, 2})}};
+  auto pooled = run_op("MaxPool", {x}, attrs, 2);
+  ASSERT_TRUE(pooled.ok());
+  auto y = run_op("MaxUnpool", {(*pooled)[0], (*pooled)[1]}, attrs);
+  ASSERT_TRUE(y.ok()) << y.status().to_string();
+  EXPECT_EQ((*y)[0].shape(), (Shape{1, 1, 4, 4}));
+  EXPECT_EQ(values((*y)[0]), (std::vector<float>{0, 0, 0, 0, 0, 6, 0, 8, 0, 0, 0, 0, 0, 14, 0, 16}));
+  // A larger output_shape keeps the unpooled layout and extends it with zeros.
+  Tensor shape = Tensor::from_vector<int64_t>({1, 1, 5, 5}, {4});
+  auto big = run_op("MaxUnpool", {(*pooled)[0], (*pooled)[1], shape}, attrs);
+  ASSERT_TRUE(big.ok()) << big.status().to_string();
+  EXPECT_EQ(values((*big)[0]),
+            (std::vector<float>{0, 0, 0, 0, 0, 0, 6, 0, 8, 0, 0, 0, 0, 0, 0, 0, 14, 0, 16, 0, 0, 0, 0, 0, 0}));
+  // An index past the unpooled tensor is an error, not a write.
+  Tensor bad = Tensor::from_vector<int64_t>({0, 1, 2, 99}, {1, 1, 2, 2});
+  auto err = run_op("MaxUnpool", {(*pooled)[0], bad}, attrs);
+  ASSERT_FALSE(err.ok());
+  EXPECT_EQ(err.status().code(), StatusCode::InvalidArgument);
+}
+
 TEST(PoolOpTest, ShapeFunctionWithSymbolicDims) {
   Node node;
   node.op_type = "MaxPool";

@@ -111,6 +111,18 @@ TEST(DataMovementOpsTest, SliceStepsNegativeAxesAndClamping) {
   EXPECT_EQ(run_error("Slice", {x, i64s({0}), i64s({1}), i64s({0}), i64s({0})}).code(), StatusCode::InvalidArgument);
 }
 
+TEST(DataMovementOpsTest, SliceLeadingAxisCopiesWholeTrailingBlocks) {
+  // Trailing axes taken whole fold into one block per index of the leading axis.
+  Tensor x = iota_f32({4, 2, 3});
+  Tensor y = run_ok("Slice", {x, i64s({1}), i64s({3}), i64s({0})});
+  EXPECT_EQ(y.shape(), (Shape{2, 2, 3}));
+  EXPECT_EQ(values<float>(y), (F{6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17}));
+  Tensor r = run_ok("Slice", {x, i64s({-1}), i64s({INT64_MIN}), i64s({0}), i64s({-2})});
+  EXPECT_EQ(values<float>(r), (F{18, 19, 20, 21, 22, 23, 6, 7, 8, 9, 10, 11}));
+  Tensor p = run_ok("Pad", {iota_f32({1, 2, 2}), i64s({1, 0, 0, 0, 0, 0})});
+  EXPECT_EQ(values<float>(p), (F{0, 0, 0, 0, 0, 1, 2, 3}));
+}
+
 TEST(DataMovementOpsTest, SliceLargeRowsParallel) {
   Tensor x = iota_f32({300, 200});
   Tensor y = run_ok("Slice", {x, i64s({5}), i64s({-5}), i64s({1})});

@@ -348,6 +348,8 @@ TEST(ElementwiseOpsTest, Activations) {
   EXPECT_NEAR(sp[2], 0.0f, 1e-30);
   auto celu = values<float>(run_ok("Celu", {x}, {{"alpha", float_attr(2.0f)}}));
   EXPECT_NEAR(celu[0], 2.0f * (std::exp(-1.0f) - 1.0f), 1e-6);
+  EXPECT_EQ(values<float>(run_ok("Shrink", {x}, {{"lambd", float_attr(1.5f)}, {"bias", float_attr(1.0f)}})),
+            (F{-1, 0, 2}));
   auto mish = values<float>(run_ok("Mish", {x}));
   EXPECT_NEAR(mish[2], 3.0f * std::tanh(std::log1p(std::exp(3.0f))), 1e-6);
 }
@@ -356,6 +358,10 @@ TEST(ElementwiseOpsTest, PReluBroadcastsSlope) {
   Tensor x = Tensor::from_vector<float>({-1, 2, -3, 4, -5, 6}, {2, 3});
   Tensor slope = Tensor::from_vector<float>({0.5f, 1.0f, 2.0f}, {3});
   EXPECT_EQ(values<float>(run_ok("PRelu", {x, slope})), (F{-0.5f, 2, -6, 4, -5, 6}));
+  // Opset 6: a 1-D slope is per channel (axis 1): [1,2,2] with slope [2].
+  Tensor xc = Tensor::from_vector<float>({-1, -2, -3, 4}, {1, 2, 2});
+  Tensor sc = Tensor::from_vector<float>({0.5f, 2.0f}, {2});
+  EXPECT_EQ(values<float>(run_ok("PRelu", {xc, sc}, {}, 6)), (F{-0.5f, -1, -6, 4}));
   auto out = run_op("PRelu", {Tensor::zeros(DType::F32, {3}), Tensor::zeros(DType::F32, {2, 3})});
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.status().code(), StatusCode::InvalidArgument);

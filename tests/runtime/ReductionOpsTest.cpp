@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "runtime/OpRegistry.h"
+#include "runtime/ops/ReductionExpRows.h"
 #include "runtime/ops/ReductionVectorMath.h"
 
 namespace dj {
@@ -286,6 +287,22 @@ TEST(ReductionOps, ArgMaxArgMinTiesAndOptions) {
   EXPECT_EQ(values_of<int64_t>(y), (std::vector<int64_t>{2}));
 }
 
+TEST(ReductionOps, ArgMaxNaNIsTheExtremeLikeNumpy) {
+  const float nan = std::nanf("");
+  Tensor x = Tensor::from_vector<float>({1, nan, 3, nan, 2, 5, 5, 0}, {2, 4});
+  EXPECT_EQ(values_of<int64_t>(run1("ArgMax", {x}, {{"axis", int_attr(1)}})), (std::vector<int64_t>{1, 1}));
+  EXPECT_EQ(values_of<int64_t>(run1("ArgMax", {x}, {{"axis", int_attr(1)}, {"select_last_index", int_attr(1)}})),
+            (std::vector<int64_t>{3, 2}));
+  EXPECT_EQ(values_of<int64_t>(run1("ArgMin", {x}, {{"axis", int_attr(1)}})), (std::vector<int64_t>{1, 3}));
+  // A long row (vector body plus tail) with the max near the end.
+  std::vector<double> d(1001, -1.0);
+  d[997] = 4.0;
+  d[999] = 4.0;
+  Tensor xd = Tensor::from_vector<double>(d, {1001});
+  EXPECT_EQ(values_of<int64_t>(run1("ArgMax", {xd})), (std::vector<int64_t>{997}));
+  EXPECT_EQ(values_of<int64_t>(run1("ArgMax", {xd}, {{"select_last_index", int_attr(1)}})), (std::vector<int64_t>{999}));
+}
+
 TEST(ReductionOps, CumSumModes) {
   Tensor x = Tensor::from_vector<float>({1, 2, 3, 4, 5}, {5});
   Tensor axis0 = Tensor::from_vector<int32_t>({0}, {});
@@ -335,17 +352,39 @@ TEST(ReductionOps, TopKTiesKEqualsDimAndSmallest) {
 TEST(ReductionOps, TopKOnALargeInputMatchesAFullSort) {
   std::vector<float> v = pseudo_random(64 * 1000, 3);
   Tensor x = Tensor::from_vector<float>(v, {64, 1000});
-  auto out = run_op("TopK", {x, Tensor::from_vector<int64_t>({10}, {1})}, {}, 11, 2);
-  ASSERT_TRUE(out.ok()) << out.status().to_string();
-  for (int64_t r = 0; r < 64; ++r) {
-    std::vector<float> row(v.begin() + r * 1000, v.begin() + (r + 1) * 1000);
-    std::sort(row.begin(), row.end(), std::greater<float>());
-    for (int64_t j = 0; j < 10; ++j) {
-      const float got = out.value()[0].data<float>()[r * 10 + j];
-      ASSERT_EQ(got, row[static_cast<size_t>(j)]) << "row " << r << " rank " << j;
-      const int64_t at = out.value()[1].data<int64_t>()[r * 10 + j];
-      ASSERT_EQ(v[static_cast<size_t>(r * 1000 + at)], got);
+  // k = 10 takes the one-pass small-k path, k = 100 the selection + sort path.
+  for (int64_t k : {int64_t{10}, int64_t{100}}) {
+    auto out = run_op("TopK", {x, Tensor::from_vector<int64_t>({k}, {1})}, {}, 11, 2);
+    ASSERT_TRUE(out.ok()) << out.status().to_string();
+    for (int64_t r = 0; r < 64; ++r) {
+      std::vector<float> row(v.begin() + r * 1000, v.begin() + (r + 1) * 1000);
+      std::sort(row.begin(), row.end(), std::greater<float>());
+      for (int64_t j = 0; j < k; ++j) {
+        const float got = out.value()[0].data<float>()[r * k + j];
+        ASSERT_EQ(got, row[static_cast<size_t>(j)]) << "k " << k << " row " << r << " rank " << j;
+        const int64_t at = out.value()[1].data<int64_t>()[r * k + j];
+        ASSERT_EQ(v[static_cast<size_t>(r * 1000 + at)], got);
+      }
     }
+  }
+}
+
+TEST(ReductionOps, TopKTiesOnBothPaths) {
+  // 40 equal values then a larger one: the larger first, then the ties by index.
+  std::vector<float> v(40, 1.0f);
+  v.push_back(2.0f);
+  Tensor x = Tensor::from_vector<float>(v, {41});
+  for (int64_t k : {int64_t{5}, int64_t{36}}) {
+    auto out = run_op("TopK", {x, Tensor::from_vector<int64_t>({k}, {1})}, {}, 11, 2);
+    ASSERT_TRUE(out.ok()) << out.status().to_string();
+    const int64_t* idx = out.value()[1].data<int64_t>();
+    EXPECT_EQ(idx[0], 40) << "k " << k;
+    for (int64_t j = 1; j < k; ++j) ASSERT_EQ(idx[j], j - 1) << "k " << k << " rank " << j;
+    // Smallest: the ties in index order, the larger value never.
+    out = run_op("TopK", {x, Tensor::from_vector<int64_t>({k}, {1})}, {{"largest", int_attr(0)}}, 11, 2);
+    ASSERT_TRUE(out.ok()) << out.status().to_string();
+    idx = out.value()[1].data<int64_t>();
+    for (int64_t j = 0; j < k; ++j) ASSERT_EQ(idx[j], j) << "smallest k " << k << " rank " << j;
   }
 }
 
@@ -361,6 +400,26 @@ TEST(ReductionOps, ExpApproximationIsAccurate) {
   EXPECT_EQ(exp_f32(-1000.0f), 0.0f);
   EXPECT_TRUE(std::isinf(exp_f32(1000.0f)));
   EXPECT_TRUE(std::isnan(exp_f32(std::nanf(""))));
+}
+
+TEST(ReductionOps, ExpRowKernelsMatchStdExp) {
+  // Both ISA builds (where the CPU has AVX2), on a length that leaves a tail.
+  const int64_t n = 1003;
+  std::vector<float> p(static_cast<size_t>(n)), q(static_cast<size_t>(n));
+  for (int64_t j = 0; j < n; ++j) p[static_cast<size_t>(j)] = -20.0f + 25.0f * static_cast<float>(j) / n;
+  for (const ExpRowKernels* k : {exp_row_kernels_generic(), exp_row_kernels_avx2()}) {
+    if (!k) continue;
+    double want_sum = 0;
+    const float sum = k->exp_store_sum(p.data(), q.data(), n, 1.5f);
+    for (int64_t j = 0; j < n; ++j) {
+      const double want = std::exp(static_cast<double>(p[static_cast<size_t>(j)] - 1.5f));
+      want_sum += want;
+      ASSERT_NEAR(q[static_cast<size_t>(j)], want, 1e-6 * want) << k->name << " j=" << j;
+    }
+    EXPECT_NEAR(sum, want_sum, 1e-6 * want_sum) << k->name;
+    EXPECT_NEAR(k->exp_sum(p.data(), n, 1.5f), want_sum, 1e-6 * want_sum) << k->name;
+  }
+  EXPECT_NE(exp_row_kernels().exp_sum, nullptr);
 }
 
 // --- shape functions ---

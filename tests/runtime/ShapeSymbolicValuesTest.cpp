@@ -59,7 +59,7 @@ struct GraphBuilder {
   }
 };
 
-TEST(ShapePropagationTest, ShapeGatherConcatReshapeKeepsSymbols) {
+TEST(ShapeSymbolicValuesTest, ShapeGatherConcatReshapeKeepsSymbols) {
   GraphBuilder b;
   ValueId x = b.input("x", DType::F32, {sym("batch"), sym("seq"), 64});
   ValueId s = b.node("Shape", {x});
@@ -76,7 +76,7 @@ TEST(ShapePropagationTest, ShapeGatherConcatReshapeKeepsSymbols) {
   EXPECT_EQ(b.info(y).dtype, DType::F32);
 }
 
-TEST(ShapePropagationTest, ReshapeMinusOneKeepsSymbolicQuotient) {
+TEST(ShapeSymbolicValuesTest, ReshapeMinusOneKeepsSymbolicQuotient) {
   GraphBuilder b;
   ValueId x = b.input("x", DType::F16, {sym("batch"), sym("seq"), 64});
   ValueId s = b.node("Shape", {x}, {{"end", int_attr(1)}});  // opset 15 slice of the shape: [batch]
@@ -90,7 +90,7 @@ TEST(ShapePropagationTest, ReshapeMinusOneKeepsSymbolicQuotient) {
   EXPECT_EQ(b.shape_of(f), "[batch*seq,64]");
 }
 
-TEST(ShapePropagationTest, ScalarGatherUnsqueezeRangeExpandConstantOfShape) {
+TEST(ShapeSymbolicValuesTest, ScalarGatherUnsqueezeRangeExpandConstantOfShape) {
   GraphBuilder b;
   ValueId x = b.input("x", DType::F32, {sym("batch"), sym("seq")});
   ValueId s = b.node("Shape", {x});
@@ -112,7 +112,7 @@ TEST(ShapePropagationTest, ScalarGatherUnsqueezeRangeExpandConstantOfShape) {
   EXPECT_EQ(b.shape_of(t), "[batch*2,seq]");
 }
 
-TEST(ShapePropagationTest, SliceLengthsAreExactSymbolically) {
+TEST(ShapeSymbolicValuesTest, SliceLengthsAreExactSymbolically) {
   GraphBuilder b;
   ValueId x = b.input("x", DType::F32, {sym("batch"), sym("seq"), 64});
   auto slice = [&](int64_t start, int64_t end, int64_t axis, int64_t step) {
@@ -135,7 +135,7 @@ TEST(ShapePropagationTest, SliceLengthsAreExactSymbolically) {
   EXPECT_EQ(b.elements_of(first2), "[batch,seq]");
 }
 
-TEST(ShapePropagationTest, DataDependentOpsGetFreshSymbols) {
+TEST(ShapeSymbolicValuesTest, DataDependentOpsGetFreshSymbols) {
   GraphBuilder b;
   ValueId x = b.input("x", DType::F32, {sym("batch"), 4});
   ValueId nz = b.node("NonZero", {x});
@@ -154,7 +154,7 @@ TEST(ShapePropagationTest, DataDependentOpsGetFreshSymbols) {
   EXPECT_FALSE(b.info(sq).shape.has_value());
 }
 
-TEST(ShapePropagationTest, ShapeFunctionThroughShapeContextDirectly) {
+TEST(ShapeSymbolicValuesTest, ShapeFunctionThroughShapeContextDirectly) {
   // The contract without infer_shapes: one Transpose node, inputs/outputs by pointer.
   Node n;
   n.op_type = "Transpose";
@@ -172,7 +172,7 @@ TEST(ShapePropagationTest, ShapeFunctionThroughShapeContextDirectly) {
   EXPECT_EQ(sym_shape_to_string(*out.shape), "[seq,batch,3]");
 }
 
-TEST(ShapePropagationTest, ConcatSplitPadGatherShapes) {
+TEST(ShapeSymbolicValuesTest, ConcatSplitPadGatherShapes) {
   GraphBuilder b;
   ValueId x = b.input("x", DType::F32, {sym("batch"), sym("seq"), 64});
   ValueId y = b.input("y", DType::F32, {sym("batch"), 3, 64});

@@ -1,0 +1,134 @@
+// The `dj` command end to end: runs the built binary (skipped when it has not
+// been built) on a small text model and checks exit codes, what it prints, and
+// the .npy files it saves against an independent reference.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "bindings/cli/NpyFile.h"
+#include "tests/capi/CApiTestSupport.h"
+
+namespace dj::testing {
+namespace {
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+class DjCommand : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    binary_ = DJ_BINARY_DIR "/dj";
+    if (!std::filesystem::exists(binary_)) GTEST_SKIP() << binary_ << " is not built";
+    dir_ = std::filesystem::temp_directory_path() / ("dj_cmd_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+    model_ = (dir_ / "mlp.onnxtxt").string();
+    std::ofstream(model_) << kMlpText;
+  }
+  void TearDown() override {
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+
+  CommandResult dj(const std::string& args) {
+    const std::string err_path = (dir_ / "stderr.txt").string();
+    std::string command = binary_ + " " + args + " 2>" + err_path;
+    CommandResult r;
+    FILE* pipe = ::popen(command.c_str(), "r");
+    if (!pipe) return r;
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) r.out.append(buf, n);
+    int status = ::pclose(pipe);
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    std::stringstream e;
+    e << std::ifstream(err_path).rdbuf();
+    r.err = e.str();
+    return r;
+  }
+
+  std::string binary_;
+  std::filesystem::path dir_;
+  std::string model_;
+};
+
+#define EXPECT_HAS(haystack, needle) \
+  EXPECT_NE((haystack).find(needle), std::string::npos) << "'" << (needle) << "' not in:\n" << (haystack)
+
+TEST_F(DjCommand, Help) {
+  CommandResult top = dj("--help");
+  EXPECT_EQ(top.exit_code, 0);
+  EXPECT_HAS(top.out, "usage: dj");
+  CommandResult run = dj("run --help");
+  EXPECT_EQ(run.exit_code, 0);
+  EXPECT_HAS(run.out, "--input NAME=SHAPE[:DTYPE]");
+  EXPECT_HAS(run.out, "--save-outputs");
+}
+
+TEST_F(DjCommand, RunsNpyInputAndSavesOutputs) {
+  const int64_t batch = 3;
+  std::vector<float> x = mlp_input(batch, 11);
+  const std::string x_path = (dir_ / "x.npy").string();
+  ASSERT_TRUE(write_npy(x_path, Tensor::from_vector<float>(x, {batch, 4})).ok());
+  const std::string out_dir = (dir_ / "out").string();
+  CommandResult r = dj("run " + model_ + " --input x=" + x_path + " --repeat 3 --save-outputs " + out_dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_HAS(r.out, "x: f32[3,4]");
+  EXPECT_HAS(r.out, "y: f32[3,3]");
+  EXPECT_HAS(r.out, "median of 3 runs");
+  EXPECT_HAS(r.out, "peak RSS");
+  auto y = read_npy(out_dir + "/y.npy");
+  ASSERT_TRUE(y.ok()) << y.status().message();
+  ASSERT_EQ(y->shape(), (Shape{batch, 3}));
+  EXPECT_EQ(std::vector<float>(y->data<float>(), y->data<float>() + y->numel()), mlp_reference(x, batch));
+}
+
+TEST_F(DjCommand, MadeUpInputsAreAnnounced) {
+  CommandResult r = dj("run " + model_ + " --seed 5");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_HAS(r.err, "dj: note: symbolic dim 'batch'");
+  EXPECT_HAS(r.out, "x: f32[1,4]");
+  CommandResult d = dj("run " + model_ + " --dim batch=6");
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  EXPECT_HAS(d.out, "y: f32[6,3]");
+  EXPECT_EQ(d.err.find("dj: note"), std::string::npos) << d.err;
+}
+
+TEST_F(DjCommand, ErrorsAreReportedWithExitCodes) {
+  CommandResult missing = dj("run /nonexistent/m.onnx");
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_EQ(missing.err.rfind("dj: error: ", 0), 0u) << missing.err;
+  EXPECT_HAS(missing.err, "/nonexistent/m.onnx");
+
+  CommandResult shape = dj("run " + model_ + " --input x=2x5");
+  EXPECT_EQ(shape.exit_code, 1);
+  EXPECT_HAS(shape.err, "dj: error: ");
+  EXPECT_HAS(shape.err, "[2,5]");
+
+  CommandResult unknown = dj("run " + model_ + " --input z=2x4");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_HAS(unknown.err, "'z'");
+
+  CommandResult usage = dj("run " + model_ + " --bogus");
+  EXPECT_EQ(usage.exit_code, 2);
+  EXPECT_HAS(usage.err, "unknown option '--bogus'");
+  EXPECT_EQ(dj("frobnicate").exit_code, 2);
+}
+
+TEST_F(DjCommand, InfoShowsSymbolicShapesAndOps) {
+  CommandResult r = dj("info " + model_ + " --nodes");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_HAS(r.out, "x: f32[batch,4]");
+  EXPECT_HAS(r.out, "y: f32[batch,3]");
+  EXPECT_HAS(r.out, "MatMul: 1");
+  EXPECT_HAS(r.out, "opset 17");
+  EXPECT_HAS(r.out, "-> h f32[batch,3]");
+}
+
+}  // namespace
+}  // namespace dj::testing
