@@ -7,11 +7,13 @@
 // batched form runs `batch` independent products whose operands sit at per-batch
 // element offsets (nullptr offsets: every batch at offset 0, i.e. a broadcast).
 //
-// How: GotoBLAS/BLIS-style blocking. C is cut into MC x NC tiles that run in
-// parallel (TBB) with their own packed copies of A (MC x KC) and B (KC x NC);
-// a register-tiled micro-kernel (GemmMicroKernel.h), compiled per ISA and chosen
-// at run time, does the arithmetic. Skinny products (few rows or columns) skip
-// packing and run dot/axpy loops. Results do not depend on the thread count.
+// How: GotoBLAS/BLIS-style blocking. For each NC-wide column block and KC-deep
+// slice, B is packed once (KC x NC) and shared; the MC-row blocks of A are packed
+// per task and run in parallel (TBB) through a register-tiled micro-kernel
+// (GemmMicroKernel.h) compiled per ISA and chosen at run time (AVX-512 8x32,
+// AVX2 6x16, baseline SSE 4x8). Many batches run one batch per task instead.
+// Skinny products (a few rows, or a few columns) skip packing and run dot/axpy
+// loops. Results do not depend on the thread count.
 #pragma once
 
 #include <cstdint>
