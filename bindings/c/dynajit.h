@@ -68,7 +68,8 @@ typedef enum dj_status {
   DJ_ERR_UNSUPPORTED = 3,      /* an op, attribute, type or option DynaJIT does not implement */
   DJ_ERR_OUT_OF_MEMORY = 4,    /* memory could not be had (or the DJ_MAX_MEMORY_MB cap was reached) */
   DJ_ERR_IO = 5,               /* a file could not be opened or read */
-  DJ_ERR_INTERNAL = 6          /* a bug in DynaJIT; please report it with the message */
+  DJ_ERR_INTERNAL = 6,         /* a bug in DynaJIT; please report it with the message */
+  DJ_STATUS_FORCE_INT32_ = 0x7fffffff /* not a status: keeps the enum int-sized */
 } dj_status;
 
 /* The message of the last call on this thread that failed, or "" if none has.
@@ -101,7 +102,8 @@ typedef enum dj_dtype {
   DJ_U32 = 9,
   DJ_U16 = 10,
   DJ_U8 = 11,
-  DJ_BOOL = 12
+  DJ_BOOL = 12,
+  DJ_DTYPE_FORCE_INT32_ = 0x7fffffff /* not a dtype: makes any int a valid value, so bad ones can be refused */
 } dj_dtype;
 
 /* Bytes per element; 0 for a value that is not a dtype. */
