@@ -1,6 +1,9 @@
-// Interpreter: executes a graph's nodes in order over a per-run Frame.
+// Interpreter: executes a graph's nodes in order over a per-run Frame, region by
+// region when tracing.
 #include "runtime/Interpreter.h"
 
+#include <cstdlib>
+#include <cstring>
 #include <exception>
 
 #include "runtime/OpRegistry.h"
@@ -8,11 +11,20 @@
 namespace dj {
 namespace {
 
+// What a traced execution needs besides the graph: the regions and the tracer.
+struct TraceHooks {
+  const RegionPlan* plan = nullptr;
+  Tracer* tracer = nullptr;
+};
+
+Expected<std::vector<Tensor>> run_graph_traced(const Graph& graph, int64_t opset, std::vector<Tensor> inputs,
+                                               const std::vector<Tensor>* parent_values, const TraceHooks& hooks);
+
 // The values of one execution of one graph. Lives on the caller's stack.
 class Frame : public SubgraphRunner {
  public:
-  Frame(const Graph& graph, int64_t opset, const std::vector<Tensor>* parent_values)
-      : graph_(graph), opset_(opset), parent_values_(parent_values), values_(graph.values.size()) {}
+  Frame(const Graph& graph, int64_t opset, const std::vector<Tensor>* parent_values, const TraceHooks& hooks)
+      : graph_(graph), opset_(opset), parent_values_(parent_values), hooks_(hooks), values_(graph.values.size()) {}
 
   Status bind(std::vector<Tensor> inputs) {
     if (inputs.size() != graph_.inputs.size())
@@ -30,13 +42,14 @@ class Frame : public SubgraphRunner {
   }
 
   Status execute() {
-    for (size_t n = 0; n < graph_.nodes.size(); ++n) {
-      const Node& node = graph_.nodes[n];
-      Status st = execute_node(node);
-      if (!st.ok()) return st.with_context(node.describe() + ": ");  // build the message only on failure
-      release_dead_values(node, static_cast<int32_t>(n));
+    if (hooks_.tracer) {
+      const std::vector<int32_t>& regions = hooks_.plan->regions_of(&graph_);
+      if (!regions.empty()) {
+        for (int32_t id : regions) DJ_RETURN_IF_ERROR(execute_region(hooks_.plan->region(id)));
+        return {};
+      }
     }
-    return {};
+    return execute_nodes(0, static_cast<int32_t>(graph_.nodes.size()));
   }
 
   Expected<std::vector<Tensor>> take_outputs() {
@@ -51,10 +64,78 @@ class Frame : public SubgraphRunner {
   }
 
   Expected<std::vector<Tensor>> run_subgraph(const Graph& g, std::vector<Tensor> inputs) const override {
-    return run_graph(g, opset_, std::move(inputs), &values_);
+    if (control_node_) {  // tell the tracer which branch ran / how many iterations
+      ++subgraph_calls_;
+      if (control_node_->op_type == "If") branch_ = (&g == control_node_->attr_graph("then_branch")) ? 0 : 1;
+    }
+    return run_graph_traced(g, opset_, std::move(inputs), &values_, hooks_);
   }
 
  private:
+  Status execute_nodes(int32_t first, int32_t end) {
+    for (int32_t n = first; n < end; ++n) {
+      const Node& node = graph_.nodes[static_cast<size_t>(n)];
+      Status st = execute_node(node);
+      if (!st.ok()) return st.with_context(node.describe() + ": ");  // build the message only on failure
+      release_dead_values(node, n);
+    }
+    return {};
+  }
+
+  Status execute_region(const Region& region) {
+    signature_.clear();
+    for (ValueId id : region.inputs) append_signature(signature_, values_[static_cast<size_t>(id)]);
+    Tracer& tracer = *hooks_.tracer;
+    RegionObservation obs;
+    obs.region = region.id;
+    const bool control = region.kind == RegionKind::Control;
+    if (control) {
+      control_node_ = &graph_.nodes[static_cast<size_t>(region.first_node)];
+      subgraph_calls_ = 0;
+      branch_ = -1;
+    }
+    obs.start_ns = tracer.now_ns();
+    Status st;
+    if (region.routers.empty()) {
+      st = execute_nodes(region.first_node, region.end_node);
+    } else {
+      st = execute_routed(region);
+    }
+    obs.duration_ns = tracer.now_ns() - obs.start_ns;
+    if (control) {
+      const std::string& op = control_node_->op_type;
+      if (op == "If") obs.branch = branch_;
+      else obs.trips = subgraph_calls_;
+      control_node_ = nullptr;
+    }
+    if (!st.ok()) return st;  // failed executions are not statistics
+    obs.signature = signature_.data();
+    obs.signature_size = signature_.size();
+    tracer.record(obs);
+    return {};
+  }
+
+  // Like execute_nodes, reporting each router's expert ids before they are released.
+  Status execute_routed(const Region& region) {
+    for (int32_t n = region.first_node; n < region.end_node; ++n) {
+      const Node& node = graph_.nodes[static_cast<size_t>(n)];
+      Status st = execute_node(node);
+      if (!st.ok()) return st.with_context(node.describe() + ": ");
+      for (size_t k = 0; k < region.routers.size(); ++k) {
+        const RouterSite& site = region.routers[k];
+        if (site.node != n) continue;
+        const Tensor& logits = values_[static_cast<size_t>(node.inputs[0])];
+        const Tensor& ids = values_[static_cast<size_t>(node.outputs[static_cast<size_t>(site.indices_output)])];
+        if (!logits.defined() || logits.rank() == 0) continue;
+        int64_t axis = site.axis < 0 ? site.axis + logits.rank() : site.axis;
+        if (axis < 0 || axis >= logits.rank()) continue;
+        hooks_.tracer->record_routing(region.id, k, ids, logits.dim(static_cast<int>(axis)));
+      }
+      release_dead_values(node, n);
+    }
+    return {};
+  }
+
   Status execute_node(const Node& node) {
     if (!node.schema || !node.schema->kernel)
       return make_error(StatusCode::Unsupported, "no kernel for op '", node.op_type, "'");
@@ -104,24 +185,55 @@ class Frame : public SubgraphRunner {
   const Graph& graph_;
   int64_t opset_;
   const std::vector<Tensor>* parent_values_;
+  TraceHooks hooks_;
   std::vector<Tensor> values_;
+  SignatureWords signature_;
+  // The control node being executed (tracing only), and what its subgraph calls showed.
+  const Node* control_node_ = nullptr;
+  mutable int64_t subgraph_calls_ = 0;
+  mutable int branch_ = -1;
 };
 
-}  // namespace
-
-Expected<std::vector<Tensor>> run_graph(const Graph& graph, int64_t opset, std::vector<Tensor> inputs,
-                                        const std::vector<Tensor>* parent_values) {
-  Frame frame(graph, opset, parent_values);
+Expected<std::vector<Tensor>> run_graph_traced(const Graph& graph, int64_t opset, std::vector<Tensor> inputs,
+                                               const std::vector<Tensor>* parent_values, const TraceHooks& hooks) {
+  Frame frame(graph, opset, parent_values, hooks);
   DJ_RETURN_IF_ERROR(frame.bind(std::move(inputs)));
   DJ_RETURN_IF_ERROR(frame.execute());
   return frame.take_outputs();
 }
 
-Interpreter::Interpreter(std::shared_ptr<const Model> model) : model_(std::move(model)) {}
+}  // namespace
+
+Expected<std::vector<Tensor>> run_graph(const Graph& graph, int64_t opset, std::vector<Tensor> inputs,
+                                        const std::vector<Tensor>* parent_values) {
+  return run_graph_traced(graph, opset, std::move(inputs), parent_values, TraceHooks{});
+}
+
+InterpreterOptions InterpreterOptions::from_environment() {
+  InterpreterOptions o;
+  const char* v = std::getenv("DJ_TRACE");
+  if (v && (std::strcmp(v, "off") == 0 || std::strcmp(v, "0") == 0)) o.trace = false;
+  o.trace_options = TraceOptions::from_environment();
+  return o;
+}
+
+Interpreter::Interpreter(std::shared_ptr<const Model> model, const InterpreterOptions& options)
+    : model_(std::move(model)), plan_(RegionPlan::build(*model_)) {
+  if (options.trace) tracer_ = std::make_unique<Tracer>(plan_, options.trace_options);
+}
 
 Expected<std::vector<Tensor>> Interpreter::run(std::vector<Tensor> inputs) const {
-  auto out = run_graph(*model_->graph, model_->opset, std::move(inputs), nullptr);
-  if (out.ok()) runs_completed_.fetch_add(1);
+  TraceHooks hooks{plan_.get(), tracer_.get()};
+  uint64_t start = 0;
+  if (tracer_) {
+    tracer_->begin_run();
+    start = tracer_->now_ns();
+  }
+  auto out = run_graph_traced(*model_->graph, model_->opset, std::move(inputs), nullptr, hooks);
+  if (out.ok()) {
+    runs_completed_.fetch_add(1);
+    if (tracer_) tracer_->end_run(tracer_->now_ns() - start);
+  }
   return out;
 }
 

@@ -7,6 +7,11 @@
 // SubgraphRunner interface, which binds captured outer values from the parent
 // frame. A kernel error comes back with the node named; an allocation failure
 // becomes an OutOfMemory status, never an abort.
+//
+// Tracing: the interpreter runs each graph region by region (Region.h) and, when
+// it has a Tracer, reports every region execution to it (signature, time, If
+// branch, Loop trip count, router dispatch). Tracing is on unless DJ_TRACE=off or
+// the options say otherwise; without a tracer the node loop has no extra work.
 #pragma once
 
 #include <atomic>
@@ -14,23 +19,39 @@
 #include <vector>
 
 #include "runtime/Graph.h"
+#include "runtime/Region.h"
 #include "runtime/Status.h"
 #include "runtime/Tensor.h"
+#include "runtime/Tracer.h"
 
 namespace dj {
 
+struct InterpreterOptions {
+  bool trace = true;
+  TraceOptions trace_options;
+  // trace: DJ_TRACE=off|0 turns it off; trace_options: TraceOptions::from_environment().
+  static InterpreterOptions from_environment();
+};
+
 class Interpreter {
  public:
-  explicit Interpreter(std::shared_ptr<const Model> model);
+  explicit Interpreter(std::shared_ptr<const Model> model,
+                       const InterpreterOptions& options = InterpreterOptions::from_environment());
 
   // Runs the main graph; `inputs` are in Graph::inputs order (see bind_inputs).
   Expected<std::vector<Tensor>> run(std::vector<Tensor> inputs) const;
 
   const Model& model() const { return *model_; }
+  const std::shared_ptr<const Model>& model_ptr() const { return model_; }
   uint64_t runs_completed() const { return runs_completed_.load(); }
+  const RegionPlan& regions() const { return *plan_; }
+  // Null when tracing is off. The tracer is internally synchronized.
+  Tracer* tracer() const { return tracer_.get(); }
 
  private:
   std::shared_ptr<const Model> model_;
+  std::shared_ptr<const RegionPlan> plan_;
+  std::unique_ptr<Tracer> tracer_;
   mutable std::atomic<uint64_t> runs_completed_{0};
 };
 

@@ -1,0 +1,43 @@
+// ShapeSignature: the concrete dtypes and shapes a region's inputs had on one
+// execution, flattened to integers — the key the tracer counts by and, later, the
+// key of a shape specialization and its guards.
+//
+// Encoding: for each input in Region::inputs order, one word (dtype << 8 | rank)
+// followed by its dims. An undefined input (omitted optional) is the word -1.
+// Words are compared exactly; the hash is only a fast filter.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "runtime/Tensor.h"
+
+namespace dj {
+
+using SignatureWords = std::vector<int64_t>;
+
+inline void append_signature(SignatureWords& words, const Tensor& t) {
+  if (!t.defined()) {
+    words.push_back(-1);
+    return;
+  }
+  const Shape& shape = t.shape();
+  words.push_back((static_cast<int64_t>(t.dtype()) << 8) | static_cast<int64_t>(shape.size()));
+  words.insert(words.end(), shape.begin(), shape.end());
+}
+
+inline uint64_t hash_signature(const int64_t* words, size_t n) {
+  uint64_t h = 1469598103934665603ull;  // FNV-1a over 64-bit words, mixed
+  for (size_t i = 0; i < n; ++i) {
+    h ^= static_cast<uint64_t>(words[i]) + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+// "4x16:f32, scalar:i64" — one entry per region input.
+std::string signature_to_string(const int64_t* words, size_t n);
+inline std::string signature_to_string(const SignatureWords& w) { return signature_to_string(w.data(), w.size()); }
+
+}  // namespace dj
