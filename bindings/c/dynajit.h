@@ -248,6 +248,22 @@ DJ_API dj_status dj_run(dj_model* model, const char* const* input_names, const d
 /* Frees each non-NULL tensor in `outputs[0..n)` and then the array. NULL is ignored. */
 DJ_API void dj_outputs_free(dj_tensor** outputs, size_t n) DJ_NOEXCEPT;
 
+/* ------------------------------------------------------------------ statistics */
+
+/* What the model has done so far, as a JSON object (UTF-8, NUL-terminated): the
+ * number of runs; the model's regions (the units DynaJIT traces and compiles: runs
+ * of ops between control flow and data-dependent shapes) with, per region, the
+ * input shape signatures seen with counts and times, the If branch taken, Loop
+ * trip counts, and for mixture-of-experts routers the rows sent to each expert.
+ * The keys are documented in runtime/TraceReport.h. Tracing is on unless the
+ * environment says DJ_TRACE=off ("tracing": false then, and no counts).
+ * Safe to call while other threads run the model. Free the string with
+ * dj_string_free. */
+DJ_API dj_status dj_model_stats(const dj_model* model, char** json_out) DJ_NOEXCEPT;
+
+/* Frees a string returned by the library. NULL is ignored. */
+DJ_API void dj_string_free(char* s) DJ_NOEXCEPT;
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -63,6 +63,8 @@ const char kUsage[] =
     "                        prints the outputs, the run time and peak memory\n"
     "  info MODEL [--nodes]  show a model's inputs and outputs (with symbolic dims), op counts\n"
     "                        and opset\n"
+    "  repl MODEL            inspect a model interactively: run it, sweep shapes, and see its\n"
+    "                        regions, hot shapes, branch paths, routing and time per region\n"
     "\n"
     "options:\n"
     "  -h, --help            this help ('dj run --help' for a command's own)\n"
@@ -70,7 +72,10 @@ const char kUsage[] =
     "\n"
     "MODEL is an ONNX file: binary protobuf, or ONNX's textual syntax.\n"
     "Environment: DJ_LOG=error|warn|info|debug sets how much is logged on stderr\n"
-    "(default warn); DJ_MAX_MEMORY_MB caps tensor memory (0 or unset: no cap).\n";
+    "(default warn); DJ_MAX_MEMORY_MB caps tensor memory (0 or unset: no cap);\n"
+    "DJ_TRACE=off turns tracing off; DJ_TRACE_MAX_SIGNATURES (default 64) bounds the shape\n"
+    "signatures kept per region; DJ_JIT_THRESHOLD (default 8) is the count that makes a\n"
+    "(region, signature) hot.\n";
 
 }  // namespace
 
@@ -89,6 +94,7 @@ int main(int argc, char** argv) {
   try {
     if (command == "run") return dj::run_command(args);
     if (command == "info") return dj::info_command(args);
+    if (command == "repl") return dj::repl_command(args);
   } catch (const std::exception& e) {
     // Kernels only throw AllocationError and the interpreter catches it; this is a last resort.
     std::cerr << "dj: error: " << e.what() << "\n";

@@ -17,11 +17,13 @@
 #include "bindings/cli/NpyFile.h"
 #include "bindings/cli/RunInputs.h"
 #include "bindings/cli/TensorSummary.h"
+#include "bindings/cli/TraceTables.h"
 #include "frontend/OnnxLoader.h"
 #include "runtime/Allocator.h"
 #include "runtime/InputBinding.h"
 #include "runtime/Interpreter.h"
 #include "runtime/Log.h"
+#include "runtime/TraceReport.h"
 
 namespace dj {
 namespace {
@@ -46,6 +48,9 @@ const char kRunUsage[] =
     "  --repeat N                  run N times; print the median time (default 1)\n"
     "  --print-values              print every value of each output (default: the first 8)\n"
     "  --save-outputs DIR          write each output to DIR/NAME.npy (bf16 as f32)\n"
+    "  --stats                     after the runs, print what the tracer recorded: time per\n"
+    "                              region, If/Loop paths and expert routing\n"
+    "  --stats-json                the same statistics as JSON (what dj_model_stats returns)\n"
     "  -h, --help                  this help\n"
     "\n"
     "Inputs not given with --input get random data of their declared dtype and shape;\n"
@@ -66,6 +71,8 @@ struct RunOptions {
   int64_t repeat = 1;
   bool print_values = false;
   std::string save_dir;
+  bool stats = false;
+  bool stats_json = false;
 };
 
 std::optional<int64_t> parse_count(const std::string& text) {
@@ -91,6 +98,10 @@ std::optional<int> parse_run_options(const std::vector<std::string>& args, RunOp
     }
     if (a == "--print-values") {
       o.print_values = true;
+    } else if (a == "--stats") {
+      o.stats = true;
+    } else if (a == "--stats-json") {
+      o.stats_json = true;
     } else if (take_flag_value(args, i, "--input", value, missing)) {
       if (missing) return report_usage_error("--input needs a value", "run");
       auto spec = parse_input_spec(value);
@@ -213,6 +224,21 @@ int run_command(const std::vector<std::string>& args) {
   std::cout << "memory: peak tensor memory " << format_bytes(static_cast<double>(peak_tensor_bytes)) << " ("
             << format_bytes(static_cast<double>(live_before)) << " of it weights and inputs), peak RSS "
             << format_bytes(peak_rss_bytes()) << "\n";
+
+  if (o.stats && interpreter.tracer()) {
+    const RegionPlan& plan = interpreter.regions();
+    std::cout << "stats:\n" << format_profile(plan, *interpreter.tracer());
+    std::cout << format_hot(plan, *interpreter.tracer(), 10);
+    bool control = false, routed = false;
+    for (const Region& r : plan.regions()) {
+      control |= r.kind == RegionKind::Control;
+      routed |= !r.routers.empty();
+    }
+    if (control) std::cout << format_paths(plan, *interpreter.tracer());
+    if (routed) std::cout << format_routes(plan, *interpreter.tracer());
+  }
+  if (o.stats_json) std::cout << trace_stats_json(*model, interpreter.regions(), interpreter.tracer()) << "\n";
+  if ((o.stats || o.stats_json) && !interpreter.tracer()) std::cerr << "dj: note: tracing is off (DJ_TRACE=off)\n";
 
   if (!o.save_dir.empty()) {
     std::error_code ec;

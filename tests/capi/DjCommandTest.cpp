@@ -11,15 +11,10 @@
 
 #include "bindings/cli/NpyFile.h"
 #include "tests/capi/CApiTestSupport.h"
+#include "tests/capi/CommandRunner.h"
 
 namespace dj::testing {
 namespace {
-
-struct CommandResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
 
 class DjCommand : public ::testing::Test {
  protected:
@@ -36,29 +31,13 @@ class DjCommand : public ::testing::Test {
   }
 
   CommandResult dj(const std::string& args) {
-    const std::string err_path = (dir_ / "stderr.txt").string();
-    std::string command = binary_ + " " + args + " 2>" + err_path;
-    CommandResult r;
-    FILE* pipe = ::popen(command.c_str(), "r");
-    if (!pipe) return r;
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) r.out.append(buf, n);
-    int status = ::pclose(pipe);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    std::stringstream e;
-    e << std::ifstream(err_path).rdbuf();
-    r.err = e.str();
-    return r;
+    return run_shell_command(binary_ + " " + args, (dir_ / "stderr.txt").string());
   }
 
   std::string binary_;
   std::filesystem::path dir_;
   std::string model_;
 };
-
-#define EXPECT_HAS(haystack, needle) \
-  EXPECT_NE((haystack).find(needle), std::string::npos) << "'" << (needle) << "' not in:\n" << (haystack)
 
 TEST_F(DjCommand, Help) {
   CommandResult top = dj("--help");

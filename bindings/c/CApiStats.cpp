@@ -1,0 +1,31 @@
+// dj_model_stats / dj_string_free: the tracer's statistics as JSON through the C API.
+#include <cstdlib>
+#include <cstring>
+
+#include "bindings/c/CApiHandles.h"
+#include "bindings/c/CApiStatus.h"
+#include "runtime/TraceReport.h"
+
+using namespace dj::capi;
+
+extern "C" {
+
+dj_status dj_model_stats(const dj_model* model, char** json_out) noexcept {
+  if (json_out) *json_out = nullptr;
+  if (!model) return null_argument("dj_model_stats", "model");
+  if (!json_out) return null_argument("dj_model_stats", "json_out");
+  return guarded("dj_model_stats", [&]() -> dj::Status {
+    const dj::Interpreter& interp = *model->interpreter;
+    std::string json = dj::trace_stats_json(*model->model, interp.regions(), interp.tracer());
+    // malloc, so that dj_string_free (and a C caller's mental model) is plain free().
+    char* copy = static_cast<char*>(std::malloc(json.size() + 1));
+    if (!copy) return dj::Status(dj::StatusCode::OutOfMemory, "dj_model_stats: out of memory for the JSON text");
+    std::memcpy(copy, json.c_str(), json.size() + 1);
+    *json_out = copy;
+    return {};
+  });
+}
+
+void dj_string_free(char* s) noexcept { std::free(s); }
+
+}  // extern "C"
