@@ -15,7 +15,13 @@ namespace {
 struct TraceHooks {
   const RegionPlan* plan = nullptr;
   Tracer* tracer = nullptr;
+  uint64_t* run_ns = nullptr;  // set for the main graph: receives the time of all its regions
 };
+
+// The last clock reading taken on this thread at a region boundary. A subgraph's
+// frame starts its first region from it (the parent's control region started
+// then), so tracing costs one clock read per region and nothing per frame.
+thread_local uint64_t t_last_clock = 0;
 
 Expected<std::vector<Tensor>> run_graph_traced(const Graph& graph, int64_t opset, std::vector<Tensor> inputs,
                                                const std::vector<Tensor>* parent_values, const TraceHooks& hooks);
@@ -45,7 +51,12 @@ class Frame : public SubgraphRunner {
     if (hooks_.tracer) {
       const std::vector<int32_t>& regions = hooks_.plan->regions_of(&graph_);
       if (!regions.empty()) {
-        for (int32_t id : regions) DJ_RETURN_IF_ERROR(execute_region(hooks_.plan->region(id)));
+        // One clock read per region boundary: a region ends when the next starts.
+        const bool top_level = hooks_.run_ns != nullptr;
+        uint64_t now = top_level ? hooks_.tracer->now_ns() : t_last_clock;
+        const uint64_t start = now;
+        for (int32_t id : regions) DJ_RETURN_IF_ERROR(execute_region(hooks_.plan->region(id), now));
+        if (top_level) *hooks_.run_ns = now - start;
         return {};
       }
     }
@@ -64,11 +75,13 @@ class Frame : public SubgraphRunner {
   }
 
   Expected<std::vector<Tensor>> run_subgraph(const Graph& g, std::vector<Tensor> inputs) const override {
-    if (control_node_) {  // tell the tracer which branch ran / how many iterations
+    if (control_region_) {  // tell the tracer which branch ran / how many iterations
       ++subgraph_calls_;
-      if (control_node_->op_type == "If") branch_ = (&g == control_node_->attr_graph("then_branch")) ? 0 : 1;
+      if (control_region_->if_then_branch) branch_ = (&g == control_region_->if_then_branch) ? 0 : 1;
     }
-    return run_graph_traced(g, opset_, std::move(inputs), &values_, hooks_);
+    TraceHooks nested = hooks_;
+    nested.run_ns = nullptr;
+    return run_graph_traced(g, opset_, std::move(inputs), &values_, nested);
   }
 
  private:
@@ -82,35 +95,46 @@ class Frame : public SubgraphRunner {
     return {};
   }
 
-  Status execute_region(const Region& region) {
-    signature_.clear();
-    for (ValueId id : region.inputs) append_signature(signature_, values_[static_cast<size_t>(id)]);
+  // `clock`: the region's start time on entry, its end time on return.
+  Status execute_region(const Region& region, uint64_t& clock) {
+    // The signature goes on a per-thread stack of words: nested regions (in
+    // subgraphs) push theirs above it, and nothing allocates once it has grown.
+    thread_local SignatureWords signature_stack;
+    const size_t sig_begin = signature_stack.size();
+    for (ValueId id : region.inputs) append_signature(signature_stack, values_[static_cast<size_t>(id)]);
+    const size_t sig_size = signature_stack.size() - sig_begin;
+    struct PopOnExit {
+      SignatureWords& stack;
+      size_t size;
+      ~PopOnExit() { stack.resize(size); }
+    } pop{signature_stack, sig_begin};
     Tracer& tracer = *hooks_.tracer;
     RegionObservation obs;
     obs.region = region.id;
     const bool control = region.kind == RegionKind::Control;
     if (control) {
-      control_node_ = &graph_.nodes[static_cast<size_t>(region.first_node)];
+      control_region_ = &region;
       subgraph_calls_ = 0;
       branch_ = -1;
     }
-    obs.start_ns = tracer.now_ns();
+    obs.start_ns = clock;
     Status st;
     if (region.routers.empty()) {
       st = execute_nodes(region.first_node, region.end_node);
     } else {
       st = execute_routed(region);
     }
-    obs.duration_ns = tracer.now_ns() - obs.start_ns;
+    clock = tracer.now_ns();
+    t_last_clock = clock;
+    obs.duration_ns = clock - obs.start_ns;
     if (control) {
-      const std::string& op = control_node_->op_type;
-      if (op == "If") obs.branch = branch_;
+      if (region.if_then_branch) obs.branch = branch_;
       else obs.trips = subgraph_calls_;
-      control_node_ = nullptr;
+      control_region_ = nullptr;
     }
     if (!st.ok()) return st;  // failed executions are not statistics
-    obs.signature = signature_.data();
-    obs.signature_size = signature_.size();
+    obs.signature = signature_stack.data() + sig_begin;
+    obs.signature_size = sig_size;
     tracer.record(obs);
     return {};
   }
@@ -187,9 +211,8 @@ class Frame : public SubgraphRunner {
   const std::vector<Tensor>* parent_values_;
   TraceHooks hooks_;
   std::vector<Tensor> values_;
-  SignatureWords signature_;
-  // The control node being executed (tracing only), and what its subgraph calls showed.
-  const Node* control_node_ = nullptr;
+  // The control region being executed (tracing only), and what its subgraph calls showed.
+  const Region* control_region_ = nullptr;
   mutable int64_t subgraph_calls_ = 0;
   mutable int branch_ = -1;
 };
@@ -223,16 +246,13 @@ Interpreter::Interpreter(std::shared_ptr<const Model> model, const InterpreterOp
 }
 
 Expected<std::vector<Tensor>> Interpreter::run(std::vector<Tensor> inputs) const {
-  TraceHooks hooks{plan_.get(), tracer_.get()};
-  uint64_t start = 0;
-  if (tracer_) {
-    tracer_->begin_run();
-    start = tracer_->now_ns();
-  }
+  uint64_t run_ns = 0;
+  TraceHooks hooks{plan_.get(), tracer_.get(), &run_ns};
+  if (tracer_) tracer_->begin_run();
   auto out = run_graph_traced(*model_->graph, model_->opset, std::move(inputs), nullptr, hooks);
   if (out.ok()) {
     runs_completed_.fetch_add(1);
-    if (tracer_) tracer_->end_run(tracer_->now_ns() - start);
+    if (tracer_) tracer_->end_run(run_ns);
   }
   return out;
 }

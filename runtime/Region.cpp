@@ -305,6 +305,7 @@ void RegionPlan::cut_graph(const Graph& graph, const std::string& path, GraphSta
     regions_[static_cast<size_t>(id)].end_node = n + 1;
     fill_boundary(regions_[static_cast<size_t>(id)]);
     if (control) {
+      if (node.op_type == "If") regions_[static_cast<size_t>(id)].if_then_branch = node.attr_graph("then_branch");
       for (const auto& [key, attr] : node.attributes) {
         if (attr.kind != Attribute::Kind::Graph || !attr.g) continue;
         std::string sub_path = path + "/" + node.op_type + ":" + (node.name.empty() ? std::to_string(n) : node.name) +

@@ -57,6 +57,7 @@ struct Region {
   bool shapes_closed = true;
   std::vector<RouterSite> routers;
   std::vector<int32_t> child_regions;  // for Control: the first region of each subgraph
+  const Graph* if_then_branch = nullptr;  // for an If: its then_branch (to tell which branch ran)
 
   int32_t num_nodes() const { return end_node - first_node; }
   std::string label() const { return "R" + std::to_string(id); }

@@ -159,40 +159,55 @@ void Tracer::record(const RegionObservation& obs) {
 
 void Tracer::record_routing(int32_t region, size_t router_index, const Tensor& indices, int64_t num_experts) {
   if (region < 0 || static_cast<size_t>(region) >= slots_.size() || num_experts <= 0 || !indices.defined()) return;
-  // Count outside the lock: one pass over the ids.
-  std::vector<uint64_t> counts(static_cast<size_t>(num_experts), 0);
-  int64_t n = indices.numel();
-  bool ok = true;
+  // Count outside the lock, in one pass over the ids; no allocation for up to 256 experts.
+  constexpr int64_t kInlineExperts = 256;
+  uint64_t inline_counts[kInlineExperts];
+  std::vector<uint64_t> heap_counts;
+  uint64_t* counts = inline_counts;
+  if (num_experts > kInlineExperts) {
+    heap_counts.assign(static_cast<size_t>(num_experts), 0);
+    counts = heap_counts.data();
+  } else {
+    std::fill(inline_counts, inline_counts + num_experts, 0);
+  }
+  const int64_t n = indices.numel();
+  bool integral = false;
   dispatch_dtype(indices.dtype(), NumericTypes{}, [&](auto tag) {
     using T = decltype(tag);
     if constexpr (std::is_integral_v<T>) {
+      integral = true;
       const T* ids = indices.data<T>();
       for (int64_t i = 0; i < n; ++i) {
         auto e = static_cast<int64_t>(ids[i]);
         if (e < 0) e += num_experts;  // TopK/ArgMax never give these, but Gather would accept them
-        if (e >= 0 && e < num_experts) counts[static_cast<size_t>(e)] += 1;
+        if (e >= 0 && e < num_experts) counts[e] += 1;
       }
-    } else {
-      ok = false;
     }
   });
-  if (!ok) return;
+  if (!integral) return;
+  const size_t experts = static_cast<size_t>(num_experts);
   RegionSlot& slot = *slots_[static_cast<size_t>(region)];
   std::lock_guard<std::mutex> lock(slot.mutex);
   if (router_index >= slot.stats.routers.size()) return;
   RouterStats& r = slot.stats.routers[router_index];
-  if (r.rows_per_expert.size() < counts.size()) {
-    r.rows_per_expert.resize(counts.size(), 0);
-    r.empty_expert_calls.resize(counts.size(), 0);
+  if (r.rows_per_expert.size() < experts) {
+    r.rows_per_expert.resize(experts, 0);
+    r.empty_expert_calls.resize(experts, 0);
   }
   r.calls += 1;
-  for (size_t e = 0; e < counts.size(); ++e) {
+  for (size_t e = 0; e < experts; ++e) {
     r.rows_per_expert[e] += counts[e];
     r.rows += counts[e];
     if (counts[e] == 0) r.empty_expert_calls[e] += 1;
   }
-  r.recent.push_back(std::move(counts));
-  if (r.recent.size() > kRecentRoutingCalls) r.recent.pop_front();
+  // Keep the last calls; once full, recycle the oldest entry's storage.
+  std::vector<uint64_t> entry;
+  if (r.recent.size() >= kRecentRoutingCalls) {
+    entry = std::move(r.recent.front());
+    r.recent.pop_front();
+  }
+  entry.assign(counts, counts + experts);
+  r.recent.push_back(std::move(entry));
 }
 
 void Tracer::end_run(uint64_t duration_ns) {
