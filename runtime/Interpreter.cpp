@@ -14,7 +14,8 @@ namespace {
 // What a traced execution needs besides the graph: the regions and the tracer.
 struct TraceHooks {
   const RegionPlan* plan = nullptr;
-  Tracer* tracer = nullptr;
+  Tracer* tracer = nullptr;                       // null: tracing off
+  const RegionDispatchTable* dispatch = nullptr;  // null: no compiled code to look for
   uint64_t* run_ns = nullptr;  // set for the main graph: receives the time of all its regions
 };
 
@@ -48,12 +49,12 @@ class Frame : public SubgraphRunner {
   }
 
   Status execute() {
-    if (hooks_.tracer) {
+    if (hooks_.tracer || hooks_.dispatch) {
       const std::vector<int32_t>& regions = hooks_.plan->regions_of(&graph_);
       if (!regions.empty()) {
         // One clock read per region boundary: a region ends when the next starts.
         const bool top_level = hooks_.run_ns != nullptr;
-        uint64_t now = top_level ? hooks_.tracer->now_ns() : t_last_clock;
+        uint64_t now = !hooks_.tracer ? 0 : top_level ? hooks_.tracer->now_ns() : t_last_clock;
         const uint64_t start = now;
         for (int32_t id : regions) DJ_RETURN_IF_ERROR(execute_region(hooks_.plan->region(id), now));
         if (top_level) *hooks_.run_ns = now - start;
@@ -108,34 +109,81 @@ class Frame : public SubgraphRunner {
       size_t size;
       ~PopOnExit() { stack.resize(size); }
     } pop{signature_stack, sig_begin};
-    Tracer& tracer = *hooks_.tracer;
+    const uint64_t hash = hash_signature(signature_stack.data() + sig_begin, sig_size);
+    if (hooks_.dispatch && region.kind == RegionKind::Compute) {
+      if (const CompiledRegion* code = hooks_.dispatch->find(region.id, signature_stack.data() + sig_begin, sig_size, hash)) {
+        DJ_RETURN_IF_ERROR(execute_compiled(region, *code));
+        if (hooks_.tracer) record(region, signature_stack.data() + sig_begin, sig_size, hash, clock, -1, -1, true);
+        return {};
+      }
+    }
+    if (!hooks_.tracer) return execute_nodes(region.first_node, region.end_node);
     RegionObservation obs;
-    obs.region = region.id;
     const bool control = region.kind == RegionKind::Control;
     if (control) {
       control_region_ = &region;
       subgraph_calls_ = 0;
       branch_ = -1;
     }
-    obs.start_ns = clock;
     Status st;
     if (region.routers.empty()) {
       st = execute_nodes(region.first_node, region.end_node);
     } else {
       st = execute_routed(region);
     }
-    clock = tracer.now_ns();
-    t_last_clock = clock;
-    obs.duration_ns = clock - obs.start_ns;
     if (control) {
       if (region.if_then_branch) obs.branch = branch_;
       else obs.trips = subgraph_calls_;
       control_region_ = nullptr;
     }
     if (!st.ok()) return st;  // failed executions are not statistics
-    obs.signature = signature_stack.data() + sig_begin;
-    obs.signature_size = sig_size;
-    tracer.record(obs);
+    record(region, signature_stack.data() + sig_begin, sig_size, hash, clock, obs.branch, obs.trips, false);
+    return {};
+  }
+
+  void record(const Region& region, const int64_t* words, size_t n, uint64_t hash, uint64_t& clock, int branch,
+              int64_t trips, bool compiled) {
+    RegionObservation obs;
+    obs.region = region.id;
+    obs.signature = words;
+    obs.signature_size = n;
+    obs.signature_hash = hash;
+    obs.start_ns = clock;
+    clock = hooks_.tracer->now_ns();
+    t_last_clock = clock;
+    obs.duration_ns = clock - obs.start_ns;
+    obs.branch = branch;
+    obs.trips = trips;
+    obs.compiled = compiled;
+    hooks_.tracer->record(obs);
+  }
+
+  // Runs a region through compiled code: its inputs in, its live outputs out.
+  Status execute_compiled(const Region& region, const CompiledRegion& code) {
+    std::vector<Tensor> inputs;
+    inputs.reserve(region.inputs.size());
+    for (ValueId id : region.inputs) {
+      const Tensor& t = values_[static_cast<size_t>(id)];
+      inputs.push_back(t.is_contiguous() ? t : t.contiguous());
+    }
+    std::vector<Tensor> outputs;
+    try {
+      DJ_RETURN_IF_ERROR(code.run(inputs, outputs).with_context(region.label() + " (compiled): "));
+    } catch (const AllocationError& e) {
+      return Status(StatusCode::OutOfMemory, e.what());
+    } catch (const std::bad_alloc&) {
+      return Status(StatusCode::OutOfMemory, "the system refused an allocation");
+    }
+    if (outputs.size() != region.outputs.size())
+      return make_error(StatusCode::Internal, region.label(), " (compiled) produced ", outputs.size(),
+                        " outputs, expected ", region.outputs.size());
+    code.count_hit();
+    for (size_t i = 0; i < outputs.size(); ++i) values_[static_cast<size_t>(region.outputs[i])] = std::move(outputs[i]);
+    // Inputs whose last reader was inside the region are dead now.
+    for (ValueId id : region.inputs) {
+      int32_t last = graph_.last_use[static_cast<size_t>(id)];
+      if (last >= region.first_node && last < region.end_node) values_[static_cast<size_t>(id)] = Tensor();
+    }
     return {};
   }
 
@@ -243,11 +291,12 @@ InterpreterOptions InterpreterOptions::from_environment() {
 Interpreter::Interpreter(std::shared_ptr<const Model> model, const InterpreterOptions& options)
     : model_(std::move(model)), plan_(RegionPlan::build(*model_)) {
   if (options.trace) tracer_ = std::make_unique<Tracer>(plan_, options.trace_options);
+  dispatch_ = std::make_unique<RegionDispatchTable>(plan_->size());
 }
 
 Expected<std::vector<Tensor>> Interpreter::run(std::vector<Tensor> inputs) const {
   uint64_t run_ns = 0;
-  TraceHooks hooks{plan_.get(), tracer_.get(), &run_ns};
+  TraceHooks hooks{plan_.get(), tracer_.get(), dispatch_.get(), &run_ns};
   if (tracer_) tracer_->begin_run();
   auto out = run_graph_traced(*model_->graph, model_->opset, std::move(inputs), nullptr, hooks);
   if (out.ok()) {

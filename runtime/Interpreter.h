@@ -20,6 +20,7 @@
 
 #include "runtime/Graph.h"
 #include "runtime/Region.h"
+#include "runtime/RegionDispatch.h"
 #include "runtime/Status.h"
 #include "runtime/Tensor.h"
 #include "runtime/Tracer.h"
@@ -47,11 +48,14 @@ class Interpreter {
   const RegionPlan& regions() const { return *plan_; }
   // Null when tracing is off. The tracer is internally synchronized.
   Tracer* tracer() const { return tracer_.get(); }
+  // Where compiled code for regions is installed (by the specializer) and found.
+  RegionDispatchTable& dispatch() const { return *dispatch_; }
 
  private:
   std::shared_ptr<const Model> model_;
   std::shared_ptr<const RegionPlan> plan_;
   std::unique_ptr<Tracer> tracer_;
+  std::unique_ptr<RegionDispatchTable> dispatch_;
   mutable std::atomic<uint64_t> runs_completed_{0};
 };
 

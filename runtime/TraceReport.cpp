@@ -18,6 +18,7 @@ void write_signature(JsonWriter& w, const Region& region, const SignatureStats& 
   w.begin_object();
   w.field("signature", signature_to_string(s.signature));
   w.field("count", s.count);
+  w.field("compiled", s.compiled);
   w.field("total_ms", static_cast<double>(s.total_ns) / 1e6);
   w.field("mean_us", s.count ? static_cast<double>(s.total_ns) / 1e3 / static_cast<double>(s.count) : 0.0);
   w.field("min_us", s.count ? static_cast<double>(s.min_ns) / 1e3 : 0.0);
@@ -63,6 +64,7 @@ void write_region(JsonWriter& w, const Region& r, const RegionStats* stats) {
   w.field("shapes_closed", r.shapes_closed);
   if (stats) {
     w.field("count", stats->count);
+    w.field("compiled", stats->compiled);
     w.field("total_ms", static_cast<double>(stats->total_ns) / 1e6);
     w.field("evicted_signatures", stats->evicted_signatures);
     w.field("evicted_count", stats->evicted_count);

@@ -5,9 +5,9 @@
 // Stats JSON shape (stable keys; new keys may be added):
 // { "model": str, "tracing": bool, "runs": n, "run_time_ms": x,
 //   "regions": [ { "id", "label", "kind", "graph", "first_node", "last_node", "ops",
-//                  "inputs": [{"name","shape"}], "shapes_closed", "count", "total_ms",
+//                  "inputs": [{"name","shape"}], "shapes_closed", "count", "compiled", "total_ms",
 //                  "evicted_signatures", "evicted_count",
-//                  "signatures": [ { "signature", "count", "total_ms", "mean_us",
+//                  "signatures": [ { "signature", "count", "compiled", "total_ms", "mean_us",
 //                                    "min_us", "max_us", "hot",
 //                                    "branches": {"then","else"}          (If)
 //                                    "trips": {"<n>": count, ...}, "trips_other" (Loop/Scan)

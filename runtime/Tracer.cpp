@@ -107,7 +107,7 @@ SignatureStats& Tracer::find_or_insert(RegionSlot& slot, const int64_t* words, s
 void Tracer::record(const RegionObservation& obs) {
   if (obs.region < 0 || static_cast<size_t>(obs.region) >= slots_.size()) return;
   RegionSlot& slot = *slots_[static_cast<size_t>(obs.region)];
-  uint64_t hash = hash_signature(obs.signature, obs.signature_size);
+  uint64_t hash = obs.signature_hash ? obs.signature_hash : hash_signature(obs.signature, obs.signature_size);
   bool fire = false;
   HotEvent event;
   {
@@ -116,6 +116,10 @@ void Tracer::record(const RegionObservation& obs) {
     slot.stats.count += 1;
     slot.stats.total_ns += obs.duration_ns;
     s.count += 1;
+    if (obs.compiled) {
+      s.compiled += 1;
+      slot.stats.compiled += 1;
+    }
     s.total_ns += obs.duration_ns;
     s.min_ns = std::min(s.min_ns, obs.duration_ns);
     s.max_ns = std::max(s.max_ns, obs.duration_ns);

@@ -50,6 +50,7 @@ struct TraceOptions {
 struct SignatureStats {
   SignatureWords signature;
   uint64_t count = 0;
+  uint64_t compiled = 0;                // executions that ran compiled code
   uint64_t total_ns = 0;
   uint64_t min_ns = UINT64_MAX;
   uint64_t max_ns = 0;
@@ -72,6 +73,7 @@ struct RouterStats {
 struct RegionStats {
   int32_t region = -1;
   uint64_t count = 0;
+  uint64_t compiled = 0;
   uint64_t total_ns = 0;
   std::vector<SignatureStats> signatures;   // unordered; at most max_signatures
   uint64_t evicted_signatures = 0;
@@ -109,6 +111,8 @@ struct RegionObservation {
   uint64_t duration_ns = 0;
   int branch = -1;      // If: 0 then, 1 else
   int64_t trips = -1;   // Loop/Scan: iterations run
+  uint64_t signature_hash = 0;  // hash_signature of the words; 0: the tracer computes it
+  bool compiled = false;        // ran compiled code (RegionDispatch.h), not the interpreter
 };
 
 class Tracer {
