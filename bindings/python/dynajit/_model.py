@@ -7,6 +7,7 @@ in parallel (bounded by ``num_threads`` when it was given).
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -63,6 +64,14 @@ class ValueInfo:
 
 InputFeed = Mapping[str, Any]
 
+# Tells run(x=...) (a dict back) from run(None, x=...) (ONNX Runtime's form: a list back).
+class _Omitted:
+    def __repr__(self) -> str:
+        return "<omitted>"
+
+
+_NOT_GIVEN: Any = _Omitted()
+
 
 class Model:
     """A loaded ONNX model. Made by :func:`dynajit.load`; see :meth:`run`.
@@ -103,14 +112,14 @@ class Model:
 
     def run(
         self,
-        output_names_or_feed: Union[None, Sequence[str], InputFeed] = None,
+        output_names_or_feed: Union[None, Sequence[str], InputFeed] = _NOT_GIVEN,
         input_feed: Optional[InputFeed] = None,
         /,
         **named_inputs: Any,
     ) -> Union[dict[str, np.ndarray], list[np.ndarray]]:
         """Runs the model once and returns its outputs as NumPy arrays.
 
-        Three spellings::
+        The calling forms::
 
             y = m.run({"x": x})             # dict: every output by name
             y = m.run(x=x)                  # the same, inputs as keywords
@@ -150,13 +159,26 @@ class Model:
             return {v.name: r for v, r in zip(self._outputs, results)}
         return [results[i] for i in wanted]
 
+    def stats(self) -> dict[str, Any]:
+        """What the model has done so far, as a dict (the JSON of the C API's dj_model_stats).
+
+        Keys (runtime/TraceReport.h documents them; new ones may appear):
+        ``model``, ``tracing``, ``runs``, ``run_time_ms`` and ``regions``: per region
+        (the units DynaJIT traces: runs of ops between control flow and
+        data-dependent shapes) its ops, the input shape ``signatures`` seen with
+        counts and times, If ``branches`` taken, Loop ``trips``, and for
+        mixture-of-experts ``routers`` the rows sent to each expert. Safe to call
+        while other threads run the model.
+        """
+        return json.loads(self._core.stats())
+
     def _parse_run_args(self, first: Any, second: Any, named: dict) -> tuple[InputFeed, Optional[list[int]]]:
         """(feed, indices of the outputs to return as a list, or None for a dict)."""
         if isinstance(first, Mapping):
             if second is not None:
                 raise InvalidArgument("run(feed) takes one feed: give run({...}) or run(output_names, {...})")
             return _merge(first, named), None
-        if first is None and second is None:
+        if first is _NOT_GIVEN:
             return named, None
         feed = _merge(second if second is not None else {}, named)
         if first is None:

@@ -30,6 +30,7 @@ NB_MODULE(_core, m) {
                   "dj_load_from_memory: an ONNX model from bytes.")
       .def("inputs", &LoadedModel::inputs, "[(name, dtype code, rank, [(kind, value, symbol)])] of the inputs.")
       .def("outputs", &LoadedModel::outputs, "[(name, dtype code, rank, [(kind, value, symbol)])] of the outputs.")
+      .def("stats", &LoadedModel::stats, "dj_model_stats: the model's statistics as JSON text.")
       .def("run", &LoadedModel::run, nb::arg("names"), nb::arg("arrays"), nb::arg("dtypes"),
            "dj_run with the GIL released: every output, in the model's order, as NumPy arrays.");
 }

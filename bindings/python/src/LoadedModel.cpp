@@ -1,6 +1,8 @@
 // LoadedModel: loading, introspection and running through the C API.
 #include "LoadedModel.h"
 
+#include <memory>
+
 #include "StatusError.h"
 
 namespace dynajit_py {
@@ -77,6 +79,13 @@ nb::list LoadedModel::outputs() const {
     out.append(describe(info));
   }
   return out;
+}
+
+std::string LoadedModel::stats() const {
+  char* json = nullptr;
+  check_status(dj_model_stats(model_, &json));
+  std::unique_ptr<char, void (*)(char*)> owned(json, dj_string_free);
+  return std::string(json);
 }
 
 nb::list LoadedModel::run(const std::vector<std::string>& names, const std::vector<InputArray>& arrays,

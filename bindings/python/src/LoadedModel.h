@@ -34,6 +34,9 @@ class LoadedModel {
   nb::list inputs() const;
   nb::list outputs() const;
 
+  // dj_model_stats: the model's statistics as JSON text (runtime/TraceReport.h has the keys).
+  std::string stats() const;
+
   // One dj_run. names[i] names arrays[i], viewed as dtypes[i] (dj_dtype codes).
   // Returns every output in the model's order as NumPy arrays that own their buffers.
   nb::list run(const std::vector<std::string>& names, const std::vector<InputArray>& arrays,

@@ -1,0 +1,309 @@
+// plan_fusion: concrete shapes for a signature, then greedy fusion groups.
+#include "specializer/FusionPlan.h"
+
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace dj::specializer {
+namespace {
+
+const std::set<std::string>& unary_ops() {
+  static const std::set<std::string> ops = {"Relu", "Sigmoid", "Tanh", "Exp",   "Log",        "Neg",  "Abs",
+                                            "Sqrt", "Erf",     "Identity", "Reciprocal", "LeakyRelu", "Floor",
+                                            "Ceil", "Softplus"};
+  return ops;
+}
+
+const std::set<std::string>& binary_ops() {
+  static const std::set<std::string> ops = {"Add", "Sub", "Mul", "Div", "Max", "Min"};
+  return ops;
+}
+
+bool is_f32(const Graph& g, ValueId id) {
+  return id != kNoValue && g.value(id).dtype && *g.value(id).dtype == DType::F32;
+}
+
+// Decodes the signature words into one shape per region input.
+Status bind_inputs(const Region& region, const SignatureWords& sig, std::unordered_map<ValueId, Shape>& shapes,
+                   std::map<std::string, int64_t>& symbols) {
+  size_t at = 0;
+  for (ValueId id : region.inputs) {
+    if (at >= sig.size()) return Status(StatusCode::InvalidArgument, "signature too short for the region's inputs");
+    int64_t head = sig[at++];
+    if (head < 0) return Status(StatusCode::Unsupported, "an omitted optional input");
+    auto dtype = static_cast<DType>(head >> 8);
+    const ValueInfo& info = region.graph->value(id);
+    if (info.dtype && *info.dtype != dtype)
+      return make_error(StatusCode::InvalidArgument, "'", info.name, "' is ", dtype_name(dtype), ", declared ",
+                        dtype_name(*info.dtype));
+    size_t rank = static_cast<size_t>(head & 0xff);
+    if (at + rank > sig.size()) return Status(StatusCode::InvalidArgument, "signature too short");
+    Shape shape(sig.begin() + static_cast<std::ptrdiff_t>(at), sig.begin() + static_cast<std::ptrdiff_t>(at + rank));
+    at += rank;
+    if (info.shape) {
+      if (info.shape->size() != rank)
+        return make_error(StatusCode::InvalidArgument, "'", info.name, "' has rank ", rank, ", declared ",
+                          info.shape->size());
+      for (size_t d = 0; d < rank; ++d) {
+        const SymExpr& e = (*info.shape)[d];
+        if (e.is_symbol()) {
+          auto [it, fresh] = symbols.emplace(e.symbol_name(), shape[d]);
+          if (!fresh && it->second != shape[d])
+            return make_error(StatusCode::InvalidArgument, "symbol '", e.symbol_name(), "' is both ", it->second,
+                              " and ", shape[d]);
+        }
+      }
+    }
+    shapes[id] = std::move(shape);
+  }
+  if (at != sig.size()) return Status(StatusCode::InvalidArgument, "signature longer than the region's inputs");
+  // Inputs whose declared dims are expressions (seq*2) must agree with the bindings.
+  for (ValueId id : region.inputs) {
+    const ValueInfo& info = region.graph->value(id);
+    if (!info.shape) continue;
+    for (size_t d = 0; d < info.shape->size(); ++d) {
+      auto v = (*info.shape)[d].evaluate(symbols);
+      if (v && *v != shapes[id][d])
+        return make_error(StatusCode::InvalidArgument, "'", info.name, "' dim ", d, " is ", shapes[id][d],
+                          ", but its declared ", (*info.shape)[d].to_string(), " is ", *v);
+    }
+  }
+  return {};
+}
+
+// How many times each value is read anywhere in the graph (graph outputs count).
+std::vector<int32_t> reader_counts(const Graph& g) {
+  std::vector<int32_t> readers(g.values.size(), 0);
+  for (const Node& n : g.nodes) {
+    for (ValueId id : n.inputs)
+      if (id != kNoValue) ++readers[static_cast<size_t>(id)];
+    for (ValueId id : n.implicit_inputs) ++readers[static_cast<size_t>(id)];
+  }
+  for (ValueId id : g.outputs) ++readers[static_cast<size_t>(id)];
+  return readers;
+}
+
+int64_t numel_of(const Shape& s) {
+  int64_t n = 1;
+  for (int64_t d : s) n *= d;
+  return n;
+}
+
+bool fits_int32(const Shape& s) { return numel_of(s) < (int64_t{1} << 31); }
+
+class Planner {
+ public:
+  Planner(FusionPlan& plan) : plan_(plan), g_(*plan.graph), readers_(reader_counts(g_)) {}
+
+  void run() {
+    const Region& r = *plan_.region;
+    for (int32_t n = r.first_node; n < r.end_node;) n = plan_group(n);
+  }
+
+ private:
+  const Node& node(int32_t n) const { return g_.nodes[static_cast<size_t>(n)]; }
+  const Shape& shape(ValueId id) const { return plan_.shapes.at(id); }
+  bool nonempty(ValueId id) const { return numel_of(shape(id)) > 0 && fits_int32(shape(id)); }
+
+  // The value `id` is read once, by node `next` (so a group may keep it internal).
+  bool only_read_by(ValueId id, int32_t next) const {
+    if (readers_[static_cast<size_t>(id)] != 1 || next >= plan_.region->end_node) return false;
+    const Node& n = node(next);
+    for (ValueId in : n.inputs)
+      if (in == id) return true;
+    return false;
+  }
+
+  bool elementwise_ok(const Node& n) const {
+    if (!is_fusable_elementwise(n)) return false;
+    for (ValueId id : n.inputs)
+      if (!is_f32(g_, id) || !nonempty(id)) return false;
+    return is_f32(g_, n.outputs[0]) && nonempty(n.outputs[0]);
+  }
+
+  bool gemm_ok(const Node& n) const {
+    if (n.op_type != "MatMul" || n.inputs.size() != 2) return false;
+    ValueId a = n.inputs[0], b = n.inputs[1];
+    if (!is_f32(g_, a) || !is_f32(g_, b) || !nonempty(a) || !nonempty(b) || !nonempty(n.outputs[0])) return false;
+    return shape(a).size() >= 2 && shape(b).size() == 2 && shape(a).back() == shape(b)[0];
+  }
+
+  bool softmax_ok(const Node& n) const {
+    if (n.op_type != "Softmax" || !is_f32(g_, n.inputs[0]) || !nonempty(n.inputs[0])) return false;
+    int64_t rank = static_cast<int64_t>(shape(n.inputs[0]).size());
+    int64_t axis = n.attr_int("axis", -1);
+    return rank >= 1 && (axis == -1 || axis == rank - 1);
+  }
+
+  void add_inputs(FusionGroup& group, const Node& n, const std::set<ValueId>& internal) {
+    for (ValueId id : n.inputs) {
+      if (id == kNoValue || internal.count(id)) continue;
+      if (std::find(group.inputs.begin(), group.inputs.end(), id) == group.inputs.end()) group.inputs.push_back(id);
+    }
+  }
+
+  int32_t plan_group(int32_t first) {
+    const Node& n = node(first);
+    FusionGroup group;
+    std::set<ValueId> internal;
+    int32_t next = first + 1;
+    if (gemm_ok(n)) {
+      group.kind = GroupKind::Gemm;
+      group.nodes.push_back(first);
+      group.gemm_a = n.inputs[0];
+      group.gemm_b = n.inputs[1];
+      const Shape& a = shape(group.gemm_a);
+      group.k = a.back();
+      group.n = shape(group.gemm_b)[1];
+      group.m = numel_of(a) / group.k;
+      ValueId out = n.outputs[0];
+      add_inputs(group, n, internal);
+      // Epilogue: + bias[N], then Relu, each folded only if it is the sole reader.
+      if (only_read_by(out, next) && node(next).op_type == "Add") {
+        const Node& add = node(next);
+        ValueId other = add.inputs[0] == out ? add.inputs[1] : add.inputs[0];
+        bool bias_like = other != out && is_f32(g_, other) && shape(add.outputs[0]) == shape(out);
+        if (bias_like) {
+          const Shape& bs = shape(other);
+          bias_like = !bs.empty() && bs.back() == group.n && numel_of(bs) == group.n;
+        }
+        if (bias_like) {
+          group.gemm_bias = other;
+          group.nodes.push_back(next);
+          internal.insert(out);
+          add_inputs(group, add, internal);
+          out = add.outputs[0];
+          ++next;
+        }
+      }
+      if (only_read_by(out, next) && node(next).op_type == "Relu") {
+        group.gemm_relu = true;
+        group.nodes.push_back(next);
+        internal.insert(out);
+        out = node(next).outputs[0];
+        ++next;
+      }
+      group.output = out;
+    } else if (softmax_ok(n)) {
+      group.kind = GroupKind::Softmax;
+      group.nodes.push_back(first);
+      group.inputs.push_back(n.inputs[0]);
+      group.output = n.outputs[0];
+      const Shape& s = shape(n.inputs[0]);
+      group.n = s.back();
+      group.m = numel_of(s) / s.back();
+    } else if (elementwise_ok(n)) {
+      group.kind = GroupKind::Elementwise;
+      group.nodes.push_back(first);
+      add_inputs(group, n, internal);
+      ValueId out = n.outputs[0];
+      while (only_read_by(out, next) && elementwise_ok(node(next)) &&
+             shape(node(next).outputs[0]).size() >= shape(out).size()) {
+        internal.insert(out);
+        add_inputs(group, node(next), internal);
+        group.nodes.push_back(next);
+        out = node(next).outputs[0];
+        ++next;
+      }
+      group.output = out;
+    } else {
+      group.kind = GroupKind::Interpreted;
+      group.nodes.push_back(first);
+      add_inputs(group, n, internal);
+    }
+    plan_.groups.push_back(std::move(group));
+    return next;
+  }
+
+  FusionPlan& plan_;
+  const Graph& g_;
+  std::vector<int32_t> readers_;
+};
+
+}  // namespace
+
+const char* group_kind_name(GroupKind kind) {
+  switch (kind) {
+    case GroupKind::Elementwise: return "elementwise";
+    case GroupKind::Gemm: return "gemm";
+    case GroupKind::Softmax: return "softmax";
+    case GroupKind::Interpreted: return "interpreted";
+  }
+  return "?";
+}
+
+bool is_fusable_elementwise(const Node& node) {
+  if (node.outputs.size() != 1 || node.outputs[0] == kNoValue || !node.domain.empty()) return false;
+  if (unary_ops().count(node.op_type)) return node.inputs.size() == 1;
+  if (binary_ops().count(node.op_type)) return node.inputs.size() == 2;
+  return false;
+}
+
+size_t FusionPlan::kernel_count() const {
+  size_t n = 0;
+  for (const FusionGroup& g : groups) n += g.kind != GroupKind::Interpreted;
+  return n;
+}
+
+std::string FusionPlan::describe() const {
+  std::ostringstream os;
+  for (size_t i = 0; i < groups.size(); ++i) {
+    const FusionGroup& grp = groups[i];
+    os << "  group " << i << " " << group_kind_name(grp.kind) << ":";
+    for (int32_t n : grp.nodes) os << " " << graph->nodes[static_cast<size_t>(n)].op_type;
+    if (grp.output != kNoValue) {
+      os << " -> " << graph->value(grp.output).name << "[";
+      const Shape& s = shapes.at(grp.output);
+      for (size_t d = 0; d < s.size(); ++d) os << (d ? "x" : "") << s[d];
+      os << "]";
+    }
+    if (grp.kind == GroupKind::Gemm) os << " (M=" << grp.m << " N=" << grp.n << " K=" << grp.k << ")";
+    os << "\n";
+  }
+  return os.str();
+}
+
+Expected<FusionPlan> plan_fusion(const Region& region, const SignatureWords& signature) {
+  if (region.kind != RegionKind::Compute)
+    return make_error(StatusCode::Unsupported, region.label(), " is a ", region_kind_name(region.kind),
+                      " region; only compute regions are compiled");
+  if (!region.shapes_closed)
+    return make_error(StatusCode::Unsupported, region.label(),
+                      ": its shapes are not all known from its input shapes (shape propagation left some open)");
+  FusionPlan plan;
+  plan.graph = region.graph;
+  plan.region = &region;
+  plan.signature = signature;
+  std::map<std::string, int64_t> symbols;
+  DJ_RETURN_IF_ERROR(bind_inputs(region, signature, plan.shapes, symbols));
+  const Graph& g = *region.graph;
+  for (int32_t n = region.first_node; n < region.end_node; ++n) {
+    const Node& node = g.nodes[static_cast<size_t>(n)];
+    for (ValueId id : node.inputs) {
+      if (id == kNoValue || plan.shapes.count(id)) continue;
+      const ValueInfo& v = g.value(id);
+      if (!v.constant.defined())
+        return make_error(StatusCode::Internal, "value '", v.name, "' is read before it is known");
+      plan.shapes[id] = v.constant.shape();
+    }
+    for (ValueId id : node.outputs) {
+      if (id == kNoValue) continue;
+      const ValueInfo& v = g.value(id);
+      if (!v.shape) return make_error(StatusCode::Unsupported, "the shape of '", v.name, "' is not known");
+      Shape s;
+      for (const SymExpr& d : *v.shape) {
+        auto value = d.evaluate(symbols);
+        if (!value || *value < 0)
+          return make_error(StatusCode::Unsupported, "dim ", d.to_string(), " of '", v.name,
+                            "' does not follow from the region's inputs");
+        s.push_back(*value);
+      }
+      plan.shapes[id] = std::move(s);
+    }
+  }
+  Planner(plan).run();
+  return plan;
+}
+
+}  // namespace dj::specializer

@@ -1,0 +1,205 @@
+// GroupLowering: Halide definitions of the fused groups (see GroupLowering.h).
+#include "specializer/GroupLowering.h"
+
+#include <Halide.h>
+
+#include <map>
+
+#include "jit/ElementwiseSchedule.h"
+#include "jit/FastMath.h"
+#include "jit/GemmPipeline.h"
+#include "jit/KernelCompiler.h"
+#include "jit/SoftmaxPipeline.h"
+
+namespace dj::specializer {
+namespace {
+
+using Halide::Expr;
+using Halide::Func;
+using Halide::ImageParam;
+using Halide::Var;
+
+// Fixes a buffer's extents and dense row-major strides (Halide order: dim 0 innermost).
+template <typename Dims>
+void constrain_dense(Dims&& dim_of, const Shape& shape) {
+  const int rank = static_cast<int>(shape.size());
+  int64_t stride = 1;
+  for (int d = 0; d < rank; ++d) {
+    int64_t extent = shape[static_cast<size_t>(rank - 1 - d)];
+    dim_of(d).set_bounds(0, static_cast<int32_t>(extent)).set_stride(static_cast<int32_t>(stride));
+    stride *= extent;
+  }
+}
+
+ImageParam dense_input(const Shape& shape, const std::string& name) {
+  ImageParam p(Halide::Float(32), static_cast<int>(shape.size()), name);
+  constrain_dense([&](int d) { return p.dim(d); }, shape);
+  return p;
+}
+
+void constrain_output(Func& out, const Shape& shape) {
+  constrain_dense([&](int d) { return out.output_buffer().dim(d); }, shape);
+}
+
+std::vector<int64_t> halide_extents(const Shape& shape) { return std::vector<int64_t>(shape.rbegin(), shape.rend()); }
+
+// The f32 elementwise op definitions: one line each.
+Expected<Expr> elementwise_expr(const Node& n, const std::vector<Expr>& in) {
+  const std::string& op = n.op_type;
+  const Expr zero = Halide::ConciseCasts::f32(0);
+  if (op == "Relu") return Halide::max(in[0], zero);
+  if (op == "Sigmoid") return jit::sigmoid_f32(in[0]);
+  if (op == "Tanh") return jit::tanh_f32(in[0]);
+  if (op == "Exp") return jit::exp_f32(in[0]);
+  if (op == "Log") return Halide::log(in[0]);
+  if (op == "Neg") return -in[0];
+  if (op == "Abs") return Halide::abs(in[0]);
+  if (op == "Sqrt") return Halide::sqrt(in[0]);
+  if (op == "Erf") return jit::erf_f32(in[0]);
+  if (op == "Identity") return in[0];
+  if (op == "Reciprocal") return Halide::ConciseCasts::f32(1) / in[0];
+  if (op == "Floor") return Halide::floor(in[0]);
+  if (op == "Ceil") return Halide::ceil(in[0]);
+  if (op == "LeakyRelu") {
+    Expr alpha = Halide::ConciseCasts::f32(n.attr_float("alpha", 0.01f));
+    return Halide::select(in[0] < zero, alpha * in[0], in[0]);
+  }
+  if (op == "Add") return in[0] + in[1];
+  if (op == "Sub") return in[0] - in[1];
+  if (op == "Mul") return in[0] * in[1];
+  if (op == "Div") return in[0] / in[1];
+  if (op == "Max") return Halide::max(in[0], in[1]);
+  if (op == "Min") return Halide::min(in[0], in[1]);
+  return make_error(StatusCode::Unsupported, "no Halide definition for ", op);
+}
+
+Expected<LoweredGroup> lower_elementwise(const FusionPlan& plan, const FusionGroup& group, std::vector<Halide::Argument>& args,
+                                         Func& out) {
+  const Graph& g = *plan.graph;
+  LoweredGroup lowered;
+  lowered.output = group.output;
+  lowered.output_shape = plan.shape(group.output);
+  lowered.output_view = lowered.output_shape;
+  const Shape& out_shape = lowered.output_shape;
+  const int rank = static_cast<int>(out_shape.size());
+  std::vector<Var> vars;
+  for (int d = 0; d < rank; ++d) vars.emplace_back("x" + std::to_string(d));
+  std::map<ValueId, Expr> values;
+  for (size_t i = 0; i < group.inputs.size(); ++i) {
+    ValueId id = group.inputs[i];
+    const Shape& s = plan.shape(id);
+    ImageParam p = dense_input(s, "in" + std::to_string(i));
+    args.push_back(p);
+    lowered.inputs.push_back(id);
+    lowered.input_views.push_back(s);
+    // NumPy broadcasting: Halide dim d of the input lines up with dim d of the output.
+    std::vector<Expr> index;
+    const int r = static_cast<int>(s.size());
+    for (int d = 0; d < r; ++d) {
+      bool broadcast = s[static_cast<size_t>(r - 1 - d)] == 1 && out_shape[static_cast<size_t>(rank - 1 - d)] != 1;
+      index.push_back(broadcast ? Expr(0) : Expr(vars[static_cast<size_t>(d)]));
+    }
+    values[id] = r == 0 ? p() : p(index);
+  }
+  for (int32_t n : group.nodes) {
+    const Node& node = g.nodes[static_cast<size_t>(n)];
+    std::vector<Expr> operands;
+    for (ValueId id : node.inputs) operands.push_back(values.at(id));
+    DJ_ASSIGN_OR_RETURN(Expr e, elementwise_expr(node, operands));
+    values[node.outputs[0]] = e;
+  }
+  std::vector<Halide::Var> out_vars(vars.begin(), vars.end());
+  out = Func("elementwise");
+  if (rank == 0)
+    out() = values.at(group.output);
+  else
+    out(out_vars) = values.at(group.output);
+  jit::schedule_elementwise(out, halide_extents(out_shape));
+  return lowered;
+}
+
+Expected<LoweredGroup> lower_gemm(const FusionPlan& plan, const FusionGroup& group, std::vector<Halide::Argument>& args,
+                                  Func& out) {
+  LoweredGroup lowered;
+  ImageParam a = dense_input({group.m, group.k}, "A");
+  ImageParam b = dense_input({group.k, group.n}, "B");
+  args.push_back(a);
+  args.push_back(b);
+  lowered.inputs = {group.gemm_a, group.gemm_b};
+  lowered.input_views = {{group.m, group.k}, {group.k, group.n}};
+  jit::GemmDefinition def;
+  Var j("j"), i("i"), kk("kk");
+  Func fa("a"), fb("b");
+  fa(kk, i) = a(kk, i);
+  fb(j, kk) = b(j, kk);
+  def.a = fa;
+  def.b = fb;
+  def.m = static_cast<int>(group.m);
+  def.n = static_cast<int>(group.n);
+  def.k = static_cast<int>(group.k);
+  if (group.gemm_bias != kNoValue) {
+    ImageParam bias = dense_input({group.n}, "bias");
+    args.push_back(bias);
+    lowered.inputs.push_back(group.gemm_bias);
+    lowered.input_views.push_back({group.n});
+    Func fbias("bias_f");
+    fbias(j) = bias(j);
+    def.bias = fbias;
+  }
+  def.relu = group.gemm_relu;
+  jit::GemmPipeline gemm = jit::build_gemm(def, jit::GemmShape{group.m, group.n, group.k});
+  out = gemm.out;
+  lowered.output = group.output;
+  lowered.output_shape = plan.shape(group.output);
+  lowered.output_view = {group.m, group.n};
+  return lowered;
+}
+
+Expected<LoweredGroup> lower_softmax(const FusionPlan& plan, const FusionGroup& group, std::vector<Halide::Argument>& args,
+                                     Func& out) {
+  LoweredGroup lowered;
+  ImageParam in = dense_input({group.m, group.n}, "x");
+  args.push_back(in);
+  lowered.inputs = {group.inputs[0]};
+  lowered.input_views = {{group.m, group.n}};
+  Var x("x"), r("r");
+  Func fin("softmax_in");
+  fin(x, r) = in(x, r);
+  out = jit::build_softmax_last_axis(fin, static_cast<int>(group.n), {group.n, group.m});
+  lowered.output = group.output;
+  lowered.output_shape = plan.shape(group.output);
+  lowered.output_view = {group.m, group.n};
+  return lowered;
+}
+
+}  // namespace
+
+Expected<LoweredGroup> lower_group(const FusionPlan& plan, const FusionGroup& group, const std::string& kernel_name,
+                                   const LoweringOptions& options) {
+  // Building Funcs is not covered by the compile lock (KernelCompiler.h): take it here too.
+  std::unique_lock<std::mutex> lock(jit::halide_compile_mutex());
+  std::vector<Halide::Argument> args;
+  Func out;
+  Expected<LoweredGroup> lowered = Status(StatusCode::Unsupported, "not a kernel group");
+  try {
+    switch (group.kind) {
+      case GroupKind::Elementwise: lowered = lower_elementwise(plan, group, args, out); break;
+      case GroupKind::Gemm: lowered = lower_gemm(plan, group, args, out); break;
+      case GroupKind::Softmax: lowered = lower_softmax(plan, group, args, out); break;
+      case GroupKind::Interpreted: return lowered;
+    }
+    if (!lowered.ok()) return lowered;
+    constrain_output(out, lowered->output_view);
+  } catch (const Halide::Error& e) {
+    return make_error(StatusCode::Internal, "Halide rejected the ", group_kind_name(group.kind), " group: ", e.what());
+  }
+  lock.unlock();  // compile_pipeline takes the lock itself
+  jit::CompileOptions copts;
+  copts.emit_halide_stmt = copts.emit_llvm_ir = copts.emit_assembly = options.listings;
+  DJ_ASSIGN_OR_RETURN(jit::CompiledKernel kernel,
+                      jit::compile_pipeline(jit::PipelineSpec{Halide::Pipeline(out), args, kernel_name}, copts));
+  lowered->kernel = std::make_shared<const jit::CompiledKernel>(std::move(kernel));
+  return lowered;
+}
+
+}  // namespace dj::specializer

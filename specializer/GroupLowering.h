@@ -1,0 +1,37 @@
+// GroupLowering: one fusion group of a FusionPlan -> one Halide pipeline with
+// its schedule -> one compiled, loaded kernel (jit::compile_pipeline).
+//
+// Every extent and stride is fixed to the plan's concrete shapes (contiguous
+// row-major), so Halide schedules full vectors without tail guards; the kernel's
+// asserts (kept on) reject any buffer of another shape instead of reading out of
+// bounds. Operands are passed as *views*: A of a MatMul is flattened to [M, K],
+// a Softmax input to [rows, N], elementwise inputs keep their own (broadcast)
+// shapes. The elementwise op definitions (op -> Halide Expr) live in the .cpp.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "jit/CompiledKernel.h"
+#include "specializer/FusionPlan.h"
+
+namespace dj::specializer {
+
+struct LoweredGroup {
+  std::shared_ptr<const jit::CompiledKernel> kernel;
+  std::vector<ValueId> inputs;      // kernel inputs in argument order
+  std::vector<Shape> input_views;   // the shape each is reshaped to for the kernel
+  ValueId output = kNoValue;
+  Shape output_view;                // the kernel's output buffer shape
+  Shape output_shape;               // the value's shape (a reshape of output_view)
+};
+
+struct LoweringOptions {
+  bool listings = false;  // keep the Halide stmt / LLVM IR / assembly (for `code R ...`)
+};
+
+Expected<LoweredGroup> lower_group(const FusionPlan& plan, const FusionGroup& group, const std::string& kernel_name,
+                                   const LoweringOptions& options = {});
+
+}  // namespace dj::specializer

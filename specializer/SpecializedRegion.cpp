@@ -1,0 +1,114 @@
+// SpecializedRegion: build (lower + compile each group, assign slots) and run.
+#include "specializer/SpecializedRegion.h"
+
+#include <chrono>
+#include <sstream>
+#include <unordered_map>
+
+#include "runtime/OpRegistry.h"
+
+namespace dj::specializer {
+
+Expected<std::shared_ptr<SpecializedRegion>> SpecializedRegion::build(const FusionPlan& plan, int64_t opset,
+                                                                      const std::string& name_prefix,
+                                                                      const LoweringOptions& options) {
+  auto started = std::chrono::steady_clock::now();
+  const Region& region = *plan.region;
+  const Graph& g = *plan.graph;
+  std::shared_ptr<SpecializedRegion> spec(new SpecializedRegion(plan.signature));
+  spec->opset_ = opset;
+  std::unordered_map<ValueId, int32_t> slot_of;
+  auto slot = [&](ValueId id) {
+    auto [it, fresh] = slot_of.emplace(id, static_cast<int32_t>(slot_of.size()));
+    return it->second;
+  };
+  for (ValueId id : region.inputs) spec->input_slots_.push_back(slot(id));
+  std::vector<int32_t> last_step;  // per slot
+  auto note_use = [&](int32_t s, size_t step) {
+    if (static_cast<size_t>(s) >= last_step.size()) last_step.resize(static_cast<size_t>(s) + 1, -1);
+    last_step[static_cast<size_t>(s)] = static_cast<int32_t>(step);
+  };
+  for (const FusionGroup& group : plan.groups) {
+    Step step;
+    if (group.kind == GroupKind::Interpreted) {
+      step.node = &g.nodes[static_cast<size_t>(group.nodes[0])];
+      for (ValueId id : step.node->inputs) step.in_slots.push_back(id == kNoValue ? -1 : slot(id));
+      for (ValueId id : step.node->outputs) step.out_slots.push_back(id == kNoValue ? -1 : slot(id));
+      spec->info_.interpreted_ops += 1;
+    } else {
+      std::string name = name_prefix + "_g" + std::to_string(spec->steps_.size());
+      DJ_ASSIGN_OR_RETURN(LoweredGroup lowered, lower_group(plan, group, name, options));
+      for (ValueId id : lowered.inputs) step.in_slots.push_back(slot(id));
+      step.out_slots.push_back(slot(lowered.output));
+      step.kernel = static_cast<int>(spec->kernels_.size());
+      spec->kernels_.push_back(std::move(lowered));
+    }
+    for (int32_t s : step.in_slots)
+      if (s >= 0) note_use(s, spec->steps_.size());
+    spec->steps_.push_back(std::move(step));
+  }
+  for (ValueId id : region.outputs) {
+    auto it = slot_of.find(id);
+    if (it == slot_of.end())
+      return make_error(StatusCode::Internal, region.label(), ": output '", g.value(id).name, "' is never produced");
+    spec->output_slots_.push_back(it->second);
+    note_use(it->second, spec->steps_.size());  // outputs live to the end
+  }
+  for (const auto& [id, s] : slot_of)
+    if (g.value(id).constant.defined()) spec->constants_.emplace_back(s, g.value(id).constant);
+  for (size_t s = 0; s < last_step.size(); ++s)
+    if (last_step[s] >= 0 && static_cast<size_t>(last_step[s]) < spec->steps_.size())
+      spec->steps_[static_cast<size_t>(last_step[s])].free_after.push_back(static_cast<int32_t>(s));
+  spec->num_slots_ = slot_of.size();
+  spec->info_.region = region.id;
+  spec->info_.plan_text = plan.describe();
+  spec->info_.kernels = spec->kernels_.size();
+  spec->info_.compile_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  return spec;
+}
+
+Status SpecializedRegion::run(const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs) const {
+  if (inputs.size() != input_slots_.size())
+    return make_error(StatusCode::Internal, "specialized region expects ", input_slots_.size(), " inputs, got ",
+                      inputs.size());
+  std::vector<Tensor> slots(num_slots_);
+  for (size_t i = 0; i < inputs.size(); ++i) slots[static_cast<size_t>(input_slots_[i])] = inputs[i];
+  for (const auto& [s, t] : constants_) slots[static_cast<size_t>(s)] = t;
+  for (const Step& step : steps_) {
+    if (step.kernel >= 0) {
+      const LoweredGroup& k = kernels_[static_cast<size_t>(step.kernel)];
+      Tensor views[8];
+      if (k.inputs.size() > 8) return Status(StatusCode::Internal, "too many kernel inputs");
+      for (size_t i = 0; i < k.inputs.size(); ++i) {
+        const Tensor& t = slots[static_cast<size_t>(step.in_slots[i])];
+        views[i] = t.shape() == k.input_views[i] ? t : t.reshaped(k.input_views[i]);
+      }
+      Tensor out = Tensor::empty(DType::F32, k.output_view);
+      DJ_RETURN_IF_ERROR(k.kernel->run(std::span<const Tensor>(views, k.inputs.size()), std::span<const Tensor>(&out, 1)));
+      slots[static_cast<size_t>(step.out_slots[0])] = k.output_view == k.output_shape ? out : out.reshaped(k.output_shape);
+    } else {
+      const Node& node = *step.node;
+      std::vector<Tensor> in;
+      in.reserve(step.in_slots.size());
+      for (int32_t s : step.in_slots) in.push_back(s < 0 ? Tensor() : slots[static_cast<size_t>(s)]);
+      KernelContext ctx(node, opset_, std::move(in), nullptr);
+      DJ_RETURN_IF_ERROR(node.schema->kernel(ctx).with_context(node.describe() + ": "));
+      for (size_t i = 0; i < step.out_slots.size(); ++i)
+        if (step.out_slots[i] >= 0) slots[static_cast<size_t>(step.out_slots[i])] = std::move(ctx.outputs()[i]);
+    }
+    for (int32_t s : step.free_after) slots[static_cast<size_t>(s)] = Tensor();
+  }
+  outputs.clear();
+  for (int32_t s : output_slots_) outputs.push_back(slots[static_cast<size_t>(s)]);
+  return {};
+}
+
+std::string SpecializedRegion::describe() const {
+  std::ostringstream os;
+  os << "R" << info_.region << " [" << signature_to_string(guard()) << "]: " << info_.kernels << " kernels, "
+     << info_.interpreted_ops << " interpreted ops, compiled in " << static_cast<int64_t>(info_.compile_ms) << " ms, "
+     << hits() << " hits";
+  return os.str();
+}
+
+}  // namespace dj::specializer

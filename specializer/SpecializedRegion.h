@@ -1,0 +1,62 @@
+// SpecializedRegion: a region compiled for one shape signature — the CompiledRegion
+// (runtime/RegionDispatch.h) the interpreter calls when the guard matches.
+//
+// It runs the plan's groups in order over a small array of value slots: a kernel
+// group calls its compiled Halide kernel on reshaped views of its inputs; an
+// interpreted group calls the op's reference kernel exactly as the interpreter
+// would. Slots are freed after their last use. Immutable after build, so any
+// number of threads may run it at once.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "runtime/RegionDispatch.h"
+#include "specializer/FusionPlan.h"
+#include "specializer/GroupLowering.h"
+
+namespace dj::specializer {
+
+struct SpecializationInfo {
+  int32_t region = -1;
+  std::string plan_text;       // FusionPlan::describe()
+  size_t kernels = 0;          // compiled groups
+  size_t interpreted_ops = 0;  // ops left to the reference kernels
+  double compile_ms = 0;       // wall time of planning + lowering + compiling all kernels
+};
+
+class SpecializedRegion : public CompiledRegion {
+ public:
+  // Lowers and compiles every kernel group of `plan`. `opset`: the model's, for
+  // the interpreted ops.
+  static Expected<std::shared_ptr<SpecializedRegion>> build(const FusionPlan& plan, int64_t opset,
+                                                            const std::string& name_prefix,
+                                                            const LoweringOptions& options = {});
+
+  Status run(const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs) const override;
+  std::string describe() const override;
+  const SpecializationInfo& info() const { return info_; }
+  const std::vector<LoweredGroup>& kernels() const { return kernels_; }
+
+ private:
+  struct Step {
+    int kernel = -1;             // index into kernels_, or -1 for an interpreted op
+    const Node* node = nullptr;  // interpreted op
+    std::vector<int32_t> in_slots;
+    std::vector<int32_t> out_slots;
+    std::vector<int32_t> free_after;  // slots whose last use is this step
+  };
+  explicit SpecializedRegion(SignatureWords guard) : CompiledRegion(std::move(guard)) {}
+
+  int64_t opset_ = 17;
+  std::vector<LoweredGroup> kernels_;
+  std::vector<Step> steps_;
+  size_t num_slots_ = 0;
+  std::vector<int32_t> input_slots_;            // Region::inputs -> slot
+  std::vector<std::pair<int32_t, Tensor>> constants_;  // slot, value
+  std::vector<int32_t> output_slots_;           // Region::outputs -> slot
+  SpecializationInfo info_;
+};
+
+}  // namespace dj::specializer

@@ -1,0 +1,190 @@
+// Specializer: hot events -> background compiles -> installs (see Specializer.h).
+#include "specializer/Specializer.h"
+
+#include <chrono>
+#include <functional>
+#include <cstdlib>
+#include <cstring>
+#include <thread>
+
+#include "jit/CompileQueue.h"
+#include "runtime/Log.h"
+
+namespace dj::specializer {
+namespace {
+
+constexpr size_t kFailuresKept = 16;
+
+}  // namespace
+
+SpecializerOptions SpecializerOptions::from_environment() {
+  SpecializerOptions o;
+  const char* jit = std::getenv("DJ_JIT");
+  if (jit && (std::strcmp(jit, "off") == 0 || std::strcmp(jit, "0") == 0)) o.enabled = false;
+  if (const char* cap = std::getenv("DJ_JIT_MAX_SPECS"); cap && *cap) {
+    char* end = nullptr;
+    long long v = std::strtoll(cap, &end, 10);
+    if (*end == '\0' && v >= 0)
+      o.max_per_region = static_cast<size_t>(v);
+    else
+      DJ_LOG_WARN("DJ_JIT_MAX_SPECS='" << cap << "' is not a non-negative integer; using " << o.max_per_region);
+  }
+  return o;
+}
+
+Specializer::Specializer(const Interpreter& interpreter, SpecializerOptions options)
+    : interpreter_(interpreter), options_(options) {
+  if (options_.background) queue_ = std::make_unique<jit::CompileQueue>(1);
+}
+
+std::shared_ptr<Specializer> Specializer::attach(const Interpreter& interpreter, SpecializerOptions options) {
+  std::shared_ptr<Specializer> s(new Specializer(interpreter, options));
+  if (interpreter.tracer()) interpreter.tracer()->set_listener(s);
+  return s;
+}
+
+Specializer::~Specializer() { detach(); }
+
+void Specializer::detach() {
+  if (detached_.exchange(true)) return;
+  if (interpreter_.tracer()) interpreter_.tracer()->set_listener(nullptr);
+  if (queue_) queue_->shutdown();
+}
+
+bool Specializer::region_is_compilable(int32_t region, std::string& why) const {
+  const Region& r = interpreter_.regions().region(region);
+  if (r.kind != RegionKind::Compute) {
+    why = std::string("a ") + region_kind_name(r.kind) + " region";
+  } else if (!r.shapes_closed) {
+    why = "its shapes are not closed over its inputs";
+  } else if (!r.routers.empty()) {
+    why = "it holds a router (its dispatch histogram comes from the interpreted path)";
+  } else {
+    return true;
+  }
+  return false;
+}
+
+void Specializer::on_hot(const HotEvent& event) {
+  if (detached_.load()) return;
+  std::string why;
+  if (!region_is_compilable(event.region, why)) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stats_.not_compilable += 1;
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    size_t& reserved = reserved_[event.region];
+    if (reserved >= options_.max_per_region) {
+      stats_.capped += 1;
+      return;
+    }
+    reserved += 1;  // released again if the compile fails
+  }
+  DJ_LOG_INFO("jit: R" << event.region << " [" << signature_to_string(event.signature) << "] is hot ("
+                       << event.count << " runs, " << event.total_ms << " ms): compiling");
+  if (!queue_) {
+    (void)compile_and_install(event.region, event.signature);
+    return;
+  }
+  std::weak_ptr<Specializer> self = weak_from_this();
+  const int32_t region = event.region;
+  const SignatureWords signature = event.signature;
+  std::string key = "R" + std::to_string(region) + ":" + signature_to_string(signature);
+  queue_->submit(key, 0, [self, region, signature]() -> jit::CompileResult {
+    auto s = self.lock();
+    if (!s) return Status(StatusCode::Internal, "cancelled: the specializer is gone");
+    auto result = s->compile_and_install(region, signature);
+    if (!result.ok()) return result.status();
+    const auto& kernels = (*result)->kernels();
+    return kernels.empty() ? std::shared_ptr<const jit::CompiledKernel>() : kernels.front().kernel;
+  });
+}
+
+Expected<std::shared_ptr<const SpecializedRegion>> Specializer::compile_and_install(int32_t region,
+                                                                                    const SignatureWords& signature) {
+  auto started = std::chrono::steady_clock::now();
+  std::function<Status(const Status&)> fail = [&](const Status& st) -> Status {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stats_.failed += 1;
+    if (reserved_[region] > 0) reserved_[region] -= 1;
+    failures_.push_back("R" + std::to_string(region) + " [" + signature_to_string(signature) + "]: " + st.message());
+    if (failures_.size() > kFailuresKept) failures_.erase(failures_.begin());
+    DJ_LOG_WARN("jit: R" << region << " stays interpreted: " << st.message());
+    return st;
+  };
+  try {
+    return plan_and_build(region, signature, started, fail);
+  } catch (const std::exception& e) {  // Halide throws; never let it reach the run that triggered the compile
+    return fail(make_error(StatusCode::Internal, "compiler exception: ", e.what()));
+  }
+}
+
+Expected<std::shared_ptr<const SpecializedRegion>> Specializer::plan_and_build(
+    int32_t region, const SignatureWords& signature, std::chrono::steady_clock::time_point started,
+    const std::function<Status(const Status&)>& fail) {
+  const Region& r = interpreter_.regions().region(region);
+  auto plan = plan_fusion(r, signature);
+  if (!plan.ok()) return fail(plan.status());
+  if (plan->kernel_count() == 0) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stats_.not_compilable += 1;
+    if (reserved_[region] > 0) reserved_[region] -= 1;
+    return Status(StatusCode::Unsupported, r.label() + ": no op of this region has a compiled lowering");
+  }
+  static std::atomic<uint64_t> next_name{0};
+  std::string prefix = "dj_r" + std::to_string(region) + "_s" + std::to_string(next_name.fetch_add(1));
+  LoweringOptions lopts;
+  lopts.listings = options_.listings;
+  auto built = SpecializedRegion::build(*plan, interpreter_.model().opset, prefix, lopts);
+  if (!built.ok()) return fail(built.status());
+  std::shared_ptr<const SpecializedRegion> spec = *built;
+  interpreter_.dispatch().install(region, spec);
+  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stats_.compiled += 1;
+    stats_.compile_ms += ms;
+  }
+  DJ_LOG_INFO("jit: installed " << spec->describe());
+  return spec;
+}
+
+Expected<std::shared_ptr<const SpecializedRegion>> Specializer::compile_now(int32_t region,
+                                                                           const SignatureWords& signature) {
+  if (region < 0 || static_cast<size_t>(region) >= interpreter_.regions().size())
+    return make_error(StatusCode::InvalidArgument, "no region R", region);
+  std::string why;
+  if (!region_is_compilable(region, why))
+    return make_error(StatusCode::Unsupported, "R", region, " is not compiled: ", why);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    reserved_[region] += 1;
+  }
+  return compile_and_install(region, signature);
+}
+
+void Specializer::wait_idle() const {
+  if (!queue_) return;
+  while (queue_->queued() + queue_->running() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
+SpecializerStats Specializer::stats() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return stats_;
+}
+
+std::vector<std::string> Specializer::recent_failures() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return failures_;
+}
+
+std::vector<std::shared_ptr<const SpecializedRegion>> Specializer::specializations(int32_t region) const {
+  std::vector<std::shared_ptr<const SpecializedRegion>> out;
+  for (const auto& e : interpreter_.dispatch().entries(region))
+    if (auto s = std::dynamic_pointer_cast<const SpecializedRegion>(e)) out.push_back(s);
+  return out;
+}
+
+}  // namespace dj::specializer

@@ -1,0 +1,93 @@
+// Specializer: turns hot (region, signature) pairs into compiled code and installs
+// it in the interpreter's dispatch table — the JIT's policy.
+//
+// It listens to the tracer's hot events (Tracer.h). Each event becomes a job on a
+// background jit::CompileQueue: plan the fusion groups for that signature
+// (FusionPlan), lower and compile each kernel group (GroupLowering), and install
+// the SpecializedRegion under its guard. The interpreter keeps serving the region
+// until the install; after it, matching runs take the compiled path and any other
+// signature still runs interpreted. Policy:
+//   - only Compute regions whose shapes are closed over their inputs, without
+//     router sites (their dispatch statistics come from the interpreted path), and
+//     whose plan has at least one kernel group;
+//   - at most `max_per_region` specializations per region (DJ_JIT_MAX_SPECS,
+//     default 8): later hot signatures of that region stay interpreted, so a stream
+//     of new shapes cannot cause a compile storm; they are counted as capped.
+// DJ_JIT=off turns the whole thing off (from_environment); DJ_JIT_THRESHOLD sets
+// the tracer's hot count. Not done yet: the shape-generic tier (one kernel with
+// symbolic extents for regions past the cap) — capped regions run interpreted.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "runtime/Interpreter.h"
+#include "specializer/SpecializedRegion.h"
+
+namespace dj::jit {
+class CompileQueue;
+}
+
+namespace dj::specializer {
+
+struct SpecializerOptions {
+  bool enabled = true;
+  size_t max_per_region = 8;
+  bool background = true;  // false: compile inside on_hot, on the running thread (tests, `compile`)
+  bool listings = false;   // keep Halide stmt / LLVM IR / assembly of each kernel
+  // DJ_JIT=off|0 disables; DJ_JIT_MAX_SPECS caps per region.
+  static SpecializerOptions from_environment();
+};
+
+struct SpecializerStats {
+  uint64_t compiled = 0;          // specializations installed
+  uint64_t failed = 0;            // planning or compiling failed (the region stays interpreted)
+  uint64_t capped = 0;            // hot signatures skipped: the region has max_per_region already
+  uint64_t not_compilable = 0;    // hot signatures of regions the JIT does not take (see policy)
+  double compile_ms = 0;          // total time spent compiling
+};
+
+class Specializer : public HotRegionListener, public std::enable_shared_from_this<Specializer> {
+ public:
+  // Creates a specializer and makes it the tracer's listener. The interpreter must
+  // outlive it; call detach() before destroying the interpreter.
+  static std::shared_ptr<Specializer> attach(const Interpreter& interpreter, SpecializerOptions options);
+  ~Specializer() override;
+
+  void detach();  // stop listening, cancel queued compiles, finish the running one
+  void on_hot(const HotEvent& event) override;
+
+  // Compiles and installs now, on this thread (REPL `compile`, tests).
+  Expected<std::shared_ptr<const SpecializedRegion>> compile_now(int32_t region, const SignatureWords& signature);
+  void wait_idle() const;  // until no compile is queued or running
+
+  SpecializerStats stats() const;
+  std::vector<std::string> recent_failures() const;  // the last few failure messages
+  std::vector<std::shared_ptr<const SpecializedRegion>> specializations(int32_t region) const;
+  const SpecializerOptions& options() const { return options_; }
+
+ private:
+  Specializer(const Interpreter& interpreter, SpecializerOptions options);
+  bool region_is_compilable(int32_t region, std::string& why) const;
+  Expected<std::shared_ptr<const SpecializedRegion>> compile_and_install(int32_t region, const SignatureWords& signature);
+  Expected<std::shared_ptr<const SpecializedRegion>> plan_and_build(
+      int32_t region, const SignatureWords& signature, std::chrono::steady_clock::time_point started,
+      const std::function<Status(const Status&)>& fail);
+
+  const Interpreter& interpreter_;
+  SpecializerOptions options_;
+  std::unique_ptr<jit::CompileQueue> queue_;
+  mutable std::mutex mutex_;
+  SpecializerStats stats_;
+  std::map<int32_t, size_t> reserved_;  // per region: installed + in flight
+  std::vector<std::string> failures_;
+  std::atomic<bool> detached_{false};
+};
+
+}  // namespace dj::specializer
