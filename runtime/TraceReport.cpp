@@ -3,7 +3,6 @@
 
 #include <algorithm>
 
-#include "runtime/JsonWriter.h"
 
 namespace dj {
 namespace {
@@ -98,7 +97,8 @@ void write_region(JsonWriter& w, const Region& r, const RegionStats* stats) {
 
 }  // namespace
 
-std::string trace_stats_json(const Model& model, const RegionPlan& plan, const Tracer* tracer) {
+std::string trace_stats_json(const Model& model, const RegionPlan& plan, const Tracer* tracer,
+                             const std::function<void(JsonWriter&)>& extra) {
   JsonWriter w;
   w.begin_object();
   w.field("model", model.source);
@@ -111,6 +111,7 @@ std::string trace_stats_json(const Model& model, const RegionPlan& plan, const T
   for (const Region& r : plan.regions())
     write_region(w, r, tracer ? &stats[static_cast<size_t>(r.id)] : nullptr);
   w.end_array();
+  if (extra) extra(w);
   w.end_object();
   return w.take();
 }

@@ -13,20 +13,25 @@
 //                                    "trips": {"<n>": count, ...}, "trips_other" (Loop/Scan)
 //                                  } ... ]  (most time first),
 //                  "routers": [ { "node", "op", "calls", "rows", "rows_per_expert": [...],
-//                                 "empty_expert_calls": [...], "last_call": [...] } ] } ] }
+//                                 "empty_expert_calls": [...], "last_call": [...] } ] } ],
+//   "jit": { ... }  (when the JIT is on: specializer/JitReport.h) }
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "runtime/Graph.h"
+#include "runtime/JsonWriter.h"
 #include "runtime/Region.h"
 #include "runtime/Tracer.h"
 
 namespace dj {
 
 // `tracer` may be null (tracing off): regions are listed without statistics.
-std::string trace_stats_json(const Model& model, const RegionPlan& plan, const Tracer* tracer);
+// `extra` may add more keys to the top-level object (the JIT adds "jit").
+std::string trace_stats_json(const Model& model, const RegionPlan& plan, const Tracer* tracer,
+                             const std::function<void(JsonWriter&)>& extra = {});
 
 // Chrome trace event format: one complete ("X") event per region execution,
 // one track per thread, times in microseconds since the tracer started.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what DynaJIT needs on Debian 12 (apt), only what is missing.
 set -euo pipefail
-pkgs=(cmake ninja-build g++ ccache pkg-config python3 python3-venv
+pkgs=(cmake ninja-build g++ ccache pkg-config python3 python3-venv python3-dev
       llvm-14-dev libhalide14-0-dev libtbb-dev libgtest-dev
       libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata libedit-dev)
 missing=()

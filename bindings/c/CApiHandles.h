@@ -19,6 +19,9 @@
 #include "runtime/Graph.h"
 #include "runtime/Interpreter.h"
 #include "runtime/Tensor.h"
+#ifdef DJ_HAVE_JIT
+#include "specializer/Specializer.h"
+#endif
 
 struct dj_tensor {
   dj::Tensor tensor;
@@ -44,4 +47,17 @@ struct dj_model {
   std::vector<std::unique_ptr<dj::capi::ValueDescription>> outputs;
   dj::capi::ByteSpanSet constants;         // memory an output must never share
   std::unique_ptr<tbb::task_arena> arena;  // limits the threads of runs; null = TBB default
+#ifdef DJ_HAVE_JIT
+  // Compiles hot regions in the background and installs them in the interpreter's
+  // dispatch table (null: JIT off). The installs are the one thing that changes
+  // after load; the dispatch table is made for that (lock-free reads).
+  std::shared_ptr<dj::specializer::Specializer> specializer;
+#else
+  std::shared_ptr<void> specializer;  // always null without the JIT
+#endif
+  ~dj_model() {
+#ifdef DJ_HAVE_JIT
+    if (specializer) specializer->detach();  // before the interpreter it points to goes
+#endif
+  }
 };

@@ -20,6 +20,7 @@ namespace {
 
 struct LoadSettings {
   int32_t num_threads = 0;
+  bool disable_jit = false;
 };
 
 // Reads the fields the caller's header knows (struct_size) and that this library
@@ -44,6 +45,8 @@ Status read_load_options(const dj_load_options* options, LoadSettings& settings)
                         ": use 0 for the default or a positive count");
     settings.num_threads = options->num_threads;
   }
+  if (options->struct_size >= offsetof(dj_load_options, disable_jit) + sizeof(int32_t))
+    settings.disable_jit = options->disable_jit != 0;
   return {};
 }
 
@@ -83,9 +86,15 @@ Status make_model(Expected<Model> loaded, const LoadSettings& settings, dj_model
   handle->constants = collect_constant_spans(graph);
   if (settings.num_threads > 0) handle->arena = std::make_unique<tbb::task_arena>(settings.num_threads);
   handle->interpreter = std::make_unique<const Interpreter>(model);
+#ifdef DJ_HAVE_JIT
+  auto jit_options = specializer::SpecializerOptions::from_environment();
+  if (jit_options.enabled && !settings.disable_jit)
+    handle->specializer = specializer::Specializer::attach(*handle->interpreter, jit_options);
+#endif
   DJ_LOG_INFO("loaded '" << model->source << "': " << graph.count_nodes_recursive() << " nodes, opset "
                          << model->opset << ", " << graph.inputs.size() << " inputs, " << graph.outputs.size()
-                         << " outputs" << (settings.num_threads ? ", " + std::to_string(settings.num_threads) + " threads" : ""));
+                         << " outputs" << (settings.num_threads ? ", " + std::to_string(settings.num_threads) + " threads" : "")
+                         << (handle->specializer ? ", JIT on" : ", JIT off"));
   handle->model = std::move(model);
   *out = handle.release();
   return {};

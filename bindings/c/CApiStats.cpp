@@ -5,6 +5,9 @@
 #include "bindings/c/CApiHandles.h"
 #include "bindings/c/CApiStatus.h"
 #include "runtime/TraceReport.h"
+#ifdef DJ_HAVE_JIT
+#include "specializer/JitReport.h"
+#endif
 
 using namespace dj::capi;
 
@@ -16,7 +19,12 @@ dj_status dj_model_stats(const dj_model* model, char** json_out) noexcept {
   if (!json_out) return null_argument("dj_model_stats", "json_out");
   return guarded("dj_model_stats", [&]() -> dj::Status {
     const dj::Interpreter& interp = *model->interpreter;
-    std::string json = dj::trace_stats_json(*model->model, interp.regions(), interp.tracer());
+    std::function<void(dj::JsonWriter&)> jit_section;
+#ifdef DJ_HAVE_JIT
+    if (model->specializer)
+      jit_section = [&](dj::JsonWriter& w) { dj::specializer::write_jit_json(w, *model->specializer, interp.regions()); };
+#endif
+    std::string json = dj::trace_stats_json(*model->model, interp.regions(), interp.tracer(), jit_section);
     // malloc, so that dj_string_free (and a C caller's mental model) is plain free().
     char* copy = static_cast<char*>(std::malloc(json.size() + 1));
     if (!copy) return dj::Status(dj::StatusCode::OutOfMemory, "dj_model_stats: out of memory for the JSON text");

@@ -168,6 +168,9 @@ typedef struct dj_load_options {
    * N > 0: all runs of this model together use at most N threads; when more host
    * threads than N run it at once, the extra ones wait their turn. */
   int32_t num_threads;
+  /* Non-zero: never compile; every run is interpreted (as DJ_JIT=off does for the
+   * whole process). 0: the JIT compiles hot regions in the background. */
+  int32_t disable_jit;
 } dj_load_options;
 
 /* Sets every option to its default. NULL is ignored. Inline on purpose: the size

@@ -14,20 +14,6 @@ Status no_arguments(const ReplArgs& args) {
   return {};
 }
 
-// "R3", "r3" or "3" -> 3, checked against the plan.
-Expected<int32_t> parse_region(const ReplSession& s, const std::string& text) {
-  std::string digits = (!text.empty() && (text[0] == 'R' || text[0] == 'r')) ? text.substr(1) : text;
-  bool numeric = !digits.empty() && digits.size() < 9 &&
-                 std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
-  if (!numeric) return make_error(StatusCode::InvalidArgument, "'", text, "' is not a region (like R3)");
-  int32_t id = std::stoi(digits);
-  const size_t count = s.interpreter().regions().size();
-  if (static_cast<size_t>(id) >= count)
-    return make_error(StatusCode::InvalidArgument, "no region R", id, ": this model has R0..R", count - 1,
-                      " ('regions' lists them)");
-  return id;
-}
-
 Status regions_command(ReplSession& s, const ReplArgs& args) {
   DJ_RETURN_IF_ERROR(no_arguments(args));
   s.out() << format_regions(s.interpreter().regions());
@@ -36,7 +22,7 @@ Status regions_command(ReplSession& s, const ReplArgs& args) {
 
 Status ir_command(ReplSession& s, const ReplArgs& args) {
   if (args.size() != 1) return Status(StatusCode::InvalidArgument, "expected one region, like R3");
-  DJ_ASSIGN_OR_RETURN(int32_t id, parse_region(s, args[0]));
+  DJ_ASSIGN_OR_RETURN(int32_t id, s.parse_region(args[0]));
   s.out() << s.interpreter().regions().region(id).ir_text();
   return {};
 }

@@ -78,7 +78,9 @@ Status run_command(ReplSession& s, const ReplArgs& args) {
   for (size_t i = 0; i < outputs.size(); ++i) {
     s.out() << "out " << s.graph().value(s.graph().outputs[i]).name << ": " << outputs[i].describe() << "  "
             << summarize_tensor(outputs[i]) << "\n";
-    s.out() << "    " << format_values(outputs[i], print_values ? 0 : 8) << "\n";
+    std::string values = format_values(outputs[i], print_values ? 0 : 8);
+    for (size_t at = values.find('\n'); at != std::string::npos; at = values.find('\n', at + 1)) values.insert(at + 1, "    ");
+    s.out() << "    " << values << "\n";
   }
   s.out() << "time: " << format_ms(total / static_cast<double>(repeat))
           << (repeat > 1 ? " mean of " + std::to_string(repeat) + " runs" : "") << " (seed " << seed << ")\n";

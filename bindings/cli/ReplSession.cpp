@@ -1,6 +1,7 @@
 // ReplSession: command dispatch and the session's traced interpreter.
 #include "bindings/cli/ReplSession.h"
 
+#include <algorithm>
 #include <sstream>
 
 namespace dj {
@@ -35,6 +36,18 @@ ReplSession::ReplSession(std::string model_path, std::shared_ptr<const Model> mo
       out_(out) {
   register_run_commands(commands_);
   register_inspect_commands(commands_);
+#ifdef DJ_HAVE_JIT
+  register_jit_commands(commands_);
+  auto jit_options = specializer::SpecializerOptions::from_environment();
+  jit_options.listings = true;
+  if (jit_options.enabled) jit_ = specializer::Specializer::attach(interpreter_, jit_options);
+#endif
+}
+
+ReplSession::~ReplSession() {
+#ifdef DJ_HAVE_JIT
+  if (jit_) jit_->detach();
+#endif
 }
 
 Status ReplSession::execute(const std::string& line) {
@@ -57,6 +70,19 @@ Status ReplSession::execute(const std::string& line) {
   std::string message = command->name + ": " + st.message();
   if (st.code() == StatusCode::InvalidArgument) message += "\n  usage: " + command->usage;
   return Status(st.code(), message);
+}
+
+Expected<int32_t> ReplSession::parse_region(const std::string& text) const {
+  std::string digits = (!text.empty() && (text[0] == 'R' || text[0] == 'r')) ? text.substr(1) : text;
+  bool numeric = !digits.empty() && digits.size() < 9 &&
+                 std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (!numeric) return make_error(StatusCode::InvalidArgument, "'", text, "' is not a region (like R3)");
+  int32_t id = std::stoi(digits);
+  const size_t count = interpreter_.regions().size();
+  if (static_cast<size_t>(id) >= count)
+    return make_error(StatusCode::InvalidArgument, "no region R", id, ": this model has R0..R", count - 1,
+                      " ('regions' lists them)");
+  return id;
 }
 
 ReplArgs split_words(const std::string& line) {

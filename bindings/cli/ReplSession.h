@@ -18,6 +18,9 @@
 #include "runtime/Graph.h"
 #include "runtime/Interpreter.h"
 #include "runtime/Status.h"
+#ifdef DJ_HAVE_JIT
+#include "specializer/Specializer.h"
+#endif
 
 namespace dj {
 
@@ -45,13 +48,15 @@ class ReplCommandTable {
   std::map<std::string, ReplCommand> commands_;
 };
 
-// The command families (ReplRunCommands.cpp, ReplInspectCommands.cpp).
+// The command families (ReplRunCommands.cpp, ReplInspectCommands.cpp, ReplJitCommands.cpp).
 void register_run_commands(ReplCommandTable& table);
 void register_inspect_commands(ReplCommandTable& table);
+void register_jit_commands(ReplCommandTable& table);
 
 class ReplSession {
  public:
   ReplSession(std::string model_path, std::shared_ptr<const Model> model, std::ostream& out);
+  ~ReplSession();
 
   const std::string& model_path() const { return model_path_; }
   const Model& model() const { return *model_; }
@@ -63,8 +68,15 @@ class ReplSession {
   uint64_t next_seed() { return seed_++; }
   void set_seed(uint64_t seed) { seed_ = seed; }
 
+  // "R3", "r3" or "3" -> 3, checked against the model's regions.
+  Expected<int32_t> parse_region(const std::string& text) const;
   // Runs one command line ("run x=1x8x64"); an empty line or a comment (#) does nothing.
   Status execute(const std::string& line);
+
+#ifdef DJ_HAVE_JIT
+  // Null when DJ_JIT=off. Keeps code listings, for `code`.
+  specializer::Specializer* jit() const { return jit_.get(); }
+#endif
 
  private:
   std::string model_path_;
@@ -73,6 +85,9 @@ class ReplSession {
   ReplCommandTable commands_;
   std::ostream& out_;
   uint64_t seed_ = 0;
+#ifdef DJ_HAVE_JIT
+  std::shared_ptr<specializer::Specializer> jit_;
+#endif
 };
 
 // Splits a command line into words on whitespace.

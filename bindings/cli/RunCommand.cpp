@@ -24,6 +24,9 @@
 #include "runtime/Interpreter.h"
 #include "runtime/Log.h"
 #include "runtime/TraceReport.h"
+#ifdef DJ_HAVE_JIT
+#include "specializer/JitReport.h"
+#endif
 
 namespace dj {
 namespace {
@@ -58,8 +61,10 @@ const char kRunUsage[] =
     "same symbol, else 1 (a note on stderr says so). Random data: floats uniform in\n"
     "[-1, 1), integers in [0, 10), bools 0 or 1.\n"
     "\n"
-    "Environment: DJ_LOG=info (or debug) logs the load time (and each run's time) on\n"
-    "stderr; DJ_MAX_MEMORY_MB caps tensor memory.\n"
+    "Environment: DJ_LOG=info (or debug) logs the load time (and each run's time, and\n"
+    "what the JIT compiles) on stderr; DJ_MAX_MEMORY_MB caps tensor memory; DJ_JIT=off\n"
+    "runs everything interpreted; DJ_JIT_THRESHOLD=N compiles a region's shape after N\n"
+    "runs (default 8), in the background.\n"
     "\n"
     "example: dj run model.onnx --input x=1x37x256:f32 --repeat 10\n";
 
@@ -186,6 +191,17 @@ int run_command(const std::vector<std::string>& args) {
   prepared->tensors.clear();  // bound holds the inputs now
 
   Interpreter interpreter(model);
+#ifdef DJ_HAVE_JIT
+  std::shared_ptr<specializer::Specializer> jit;
+  if (auto jit_options = specializer::SpecializerOptions::from_environment(); jit_options.enabled)
+    jit = specializer::Specializer::attach(interpreter, jit_options);
+  struct DetachOnExit {
+    std::shared_ptr<specializer::Specializer>& jit;
+    ~DetachOnExit() {
+      if (jit) jit->detach();
+    }
+  } detach_on_exit{jit};
+#endif
   const int64_t live_before = CpuAllocator::live_bytes();
   CpuAllocator::reset_peak();
   std::vector<double> seconds;
@@ -236,8 +252,17 @@ int run_command(const std::vector<std::string>& args) {
     }
     if (control) std::cout << format_paths(plan, *interpreter.tracer());
     if (routed) std::cout << format_routes(plan, *interpreter.tracer());
+#ifdef DJ_HAVE_JIT
+    std::cout << (jit ? "jit: " + specializer::format_specializations(*jit, plan) : std::string("jit: off (DJ_JIT=off)\n"));
+#endif
   }
-  if (o.stats_json) std::cout << trace_stats_json(*model, interpreter.regions(), interpreter.tracer()) << "\n";
+  if (o.stats_json) {
+    std::function<void(JsonWriter&)> jit_section;
+#ifdef DJ_HAVE_JIT
+    if (jit) jit_section = [&](JsonWriter& w) { specializer::write_jit_json(w, *jit, interpreter.regions()); };
+#endif
+    std::cout << trace_stats_json(*model, interpreter.regions(), interpreter.tracer(), jit_section) << "\n";
+  }
   if ((o.stats || o.stats_json) && !interpreter.tracer()) std::cerr << "dj: note: tracing is off (DJ_TRACE=off)\n";
 
   if (!o.save_dir.empty()) {

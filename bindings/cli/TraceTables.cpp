@@ -140,14 +140,14 @@ std::string format_profile(const RegionPlan& plan, const Tracer& tracer) {
   os << tracer.runs() << " runs, " << fixed(run_ms, 3) << " ms in all";
   if (tracer.runs()) os << " (" << fixed(run_ms * 1e3 / static_cast<double>(tracer.runs()), 1) << " us per run)";
   os << "\n";
-  os << pad("region", 8) << pad("kind", 16) << pad("graph", 28) << rpad("count", 9) << rpad("total ms", 11)
-     << rpad("% run", 8) << rpad("mean us", 11) << "  ops\n";
+  os << pad("region", 8) << pad("kind", 16) << pad("graph", 28) << rpad("count", 9) << rpad("compiled", 10)
+     << rpad("total ms", 11) << rpad("% run", 8) << rpad("mean us", 11) << "  ops\n";
   for (const Region& r : plan.regions()) {
     RegionStats s = tracer.region_stats(r.id);
     double ms = static_cast<double>(s.total_ns) / 1e6;
     std::string graph = r.graph_path.size() > 26 ? "..." + r.graph_path.substr(r.graph_path.size() - 23) : r.graph_path;
     os << pad(r.label(), 8) << pad(region_kind_name(r.kind), 16) << pad(graph, 28) << rpad(std::to_string(s.count), 9)
-       << rpad(fixed(ms, 3), 11) << rpad(run_ms > 0 ? fixed(100 * ms / run_ms, 1) : std::string("-"), 8)
+       << rpad(std::to_string(s.compiled), 10) << rpad(fixed(ms, 3), 11) << rpad(run_ms > 0 ? fixed(100 * ms / run_ms, 1) : std::string("-"), 8)
        << rpad(s.count ? fixed(ms * 1e3 / static_cast<double>(s.count), 1) : std::string("-"), 11) << "  "
        << r.num_nodes() << "\n";
   }

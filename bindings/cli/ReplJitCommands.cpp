@@ -1,0 +1,106 @@
+// The REPL's JIT commands: specs, guards, code, compile. Registered only when the
+// JIT is built (DJ_HAVE_JIT); with DJ_JIT=off they say so.
+#include "bindings/cli/ReplSession.h"
+
+#ifdef DJ_HAVE_JIT
+#include "specializer/JitReport.h"
+
+namespace dj {
+namespace {
+
+Expected<specializer::Specializer*> jit_of(ReplSession& s) {
+  if (!s.jit()) return Status(StatusCode::Unsupported, "the JIT is off (DJ_JIT=off)");
+  return s.jit();
+}
+
+Status specs_command(ReplSession& s, const ReplArgs& args) {
+  if (!args.empty()) return Status(StatusCode::InvalidArgument, "takes no arguments");
+  DJ_ASSIGN_OR_RETURN(specializer::Specializer * jit, jit_of(s));
+  jit->wait_idle();  // show what is in flight once it lands
+  s.out() << specializer::format_specializations(*jit, s.interpreter().regions());
+  return {};
+}
+
+Status guards_command(ReplSession& s, const ReplArgs& args) {
+  if (args.size() != 1) return Status(StatusCode::InvalidArgument, "expected one region, like R0");
+  DJ_ASSIGN_OR_RETURN(int32_t id, s.parse_region(args[0]));
+  DJ_ASSIGN_OR_RETURN(specializer::Specializer * jit, jit_of(s));
+  jit->wait_idle();
+  s.out() << specializer::format_guards(*jit, s.interpreter().regions().region(id));
+  return {};
+}
+
+Status code_command(ReplSession& s, const ReplArgs& args) {
+  if (args.empty() || args.size() > 3)
+    return Status(StatusCode::InvalidArgument, "expected a region, then halide|llvm|asm, then optionally #N");
+  DJ_ASSIGN_OR_RETURN(int32_t id, s.parse_region(args[0]));
+  std::string what = args.size() > 1 ? args[1] : "halide";
+  if (what != "halide" && what != "llvm" && what != "asm" && what != "plan")
+    return make_error(StatusCode::InvalidArgument, "unknown listing '", what, "': halide, llvm, asm or plan");
+  DJ_ASSIGN_OR_RETURN(specializer::Specializer * jit, jit_of(s));
+  jit->wait_idle();
+  auto specs = jit->specializations(id);
+  if (specs.empty())
+    return make_error(StatusCode::InvalidArgument, "R", id, " has no specializations yet ('compile R", id,
+                      " NAME=SHAPE' makes one)");
+  size_t index = specs.size() - 1;
+  if (args.size() == 3) {
+    std::string n = args[2][0] == '#' ? args[2].substr(1) : args[2];
+    if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos || std::stoul(n) >= specs.size())
+      return make_error(StatusCode::InvalidArgument, "no specialization '", args[2], "' (R", id, " has #0..#",
+                        specs.size() - 1, ")");
+    index = std::stoul(n);
+  }
+  const auto& spec = specs[index];
+  s.out() << spec->describe() << "\n" << spec->info().plan_text;
+  if (what == "plan") return {};
+  for (const auto& k : spec->kernels()) {
+    const jit::KernelListings& l = k.kernel->listings;
+    const std::string& text = what == "halide" ? l.halide_stmt : what == "llvm" ? l.llvm_ir : l.assembly;
+    s.out() << "---- kernel " << k.kernel->name << " (" << what << ")\n"
+            << (text.empty() ? std::string("(no listing kept)\n") : text);
+  }
+  return {};
+}
+
+Status compile_command(ReplSession& s, const ReplArgs& args) {
+  if (args.empty()) return Status(StatusCode::InvalidArgument, "expected a region, then the model's inputs");
+  DJ_ASSIGN_OR_RETURN(int32_t id, s.parse_region(args[0]));
+  DJ_ASSIGN_OR_RETURN(specializer::Specializer * jit, jit_of(s));
+  // Run once on these inputs so the region sees its signature, then compile that one.
+  std::string run_line = "run";
+  for (size_t i = 1; i < args.size(); ++i) run_line += " " + args[i];
+  DJ_RETURN_IF_ERROR(s.execute(run_line));
+  RegionStats stats = s.tracer().region_stats(id);
+  const SignatureStats* latest = nullptr;
+  for (const SignatureStats& sig : stats.signatures)
+    if (!latest || sig.last_seen > latest->last_seen) latest = &sig;
+  if (!latest) return make_error(StatusCode::InvalidArgument, "R", id, " did not run on these inputs");
+  DJ_ASSIGN_OR_RETURN(auto spec, jit->compile_now(id, latest->signature));
+  s.out() << "compiled " << spec->describe() << "\n" << spec->info().plan_text;
+  return {};
+}
+
+}  // namespace
+
+void register_jit_commands(ReplCommandTable& table) {
+  table.add({"specs", "specs", "the compiled specializations per region: guards, kernels, compile time, hits", "",
+             specs_command});
+  table.add({"guards", "guards REGION", "the guards of a region's specializations, input by input", "",
+             guards_command});
+  table.add({"code", "code REGION [halide|llvm|asm|plan] [#N]",
+             "a specialization's fusion plan and generated code (default: the newest, Halide IR)", "", code_command});
+  table.add({"compile", "compile REGION [NAME=SHAPE ...]",
+             "run once on these inputs, then compile REGION for the shape it saw (no waiting for hotness)", "",
+             compile_command});
+}
+
+}  // namespace dj
+
+#else
+
+namespace dj {
+void register_jit_commands(ReplCommandTable&) {}
+}  // namespace dj
+
+#endif

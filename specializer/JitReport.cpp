@@ -1,0 +1,96 @@
+// JitReport: JSON and text views of a Specializer's work (see JitReport.h).
+#include "specializer/JitReport.h"
+
+#include <cstdio>
+#include <sstream>
+
+namespace dj::specializer {
+
+void write_jit_json(JsonWriter& w, const Specializer& specializer, const RegionPlan& plan) {
+  SpecializerStats s = specializer.stats();
+  w.key("jit").begin_object();
+  w.field("enabled", true);
+  w.field("compiled", s.compiled);
+  w.field("failed", s.failed);
+  w.field("capped", s.capped);
+  w.field("not_compilable", s.not_compilable);
+  w.field("compile_ms", s.compile_ms);
+  w.key("failures").begin_array();
+  for (const std::string& f : specializer.recent_failures()) w.value(f);
+  w.end_array();
+  w.key("specializations").begin_array();
+  for (const Region& r : plan.regions())
+    for (const auto& spec : specializer.specializations(r.id)) {
+      w.begin_object();
+      w.field("region", r.label());
+      w.field("guard", signature_to_string(spec->guard()));
+      w.field("kernels", static_cast<uint64_t>(spec->info().kernels));
+      w.field("interpreted_ops", static_cast<uint64_t>(spec->info().interpreted_ops));
+      w.field("compile_ms", spec->info().compile_ms);
+      w.field("hits", spec->hits());
+      w.end_object();
+    }
+  w.end_array();
+  w.end_object();
+}
+
+std::string format_specializations(const Specializer& specializer, const RegionPlan& plan) {
+  std::ostringstream os;
+  SpecializerStats s = specializer.stats();
+  char line[160];
+  std::snprintf(line, sizeof line, "%llu compiled, %llu failed, %llu capped (max %zu per region), %llu not compilable; %.1f ms compiling\n",
+                static_cast<unsigned long long>(s.compiled), static_cast<unsigned long long>(s.failed),
+                static_cast<unsigned long long>(s.capped), specializer.options().max_per_region,
+                static_cast<unsigned long long>(s.not_compilable), s.compile_ms);
+  os << line;
+  bool any = false;
+  for (const Region& r : plan.regions()) {
+    auto specs = specializer.specializations(r.id);
+    if (specs.empty()) continue;
+    any = true;
+    os << r.label() << " (" << r.graph_path << ", " << r.num_nodes() << " ops): " << specs.size()
+       << (specs.size() == 1 ? " specialization\n" : " specializations\n");
+    for (size_t i = 0; i < specs.size(); ++i) {
+      const auto& spec = specs[i];
+      std::snprintf(line, sizeof line, "  #%zu  %-36s %2zu kernels %2zu interpreted ops  %8.1f ms compile  %8llu hits\n", i,
+                    signature_to_string(spec->guard()).c_str(), spec->info().kernels, spec->info().interpreted_ops,
+                    spec->info().compile_ms, static_cast<unsigned long long>(spec->hits()));
+      os << line;
+    }
+  }
+  if (!any) os << "no specializations yet (regions compile once a signature has run DJ_JIT_THRESHOLD times)\n";
+  for (const std::string& f : specializer.recent_failures()) os << "failed: " << f << "\n";
+  return os.str();
+}
+
+std::string format_guards(const Specializer& specializer, const Region& region) {
+  std::ostringstream os;
+  auto specs = specializer.specializations(region.id);
+  if (specs.empty()) return region.label() + " has no specializations, so no guards\n";
+  os << region.label() << ": a run takes specialization #i when every input below matches exactly "
+     << "(dtype, rank and each dim; checked as " << specs[0]->guard().size()
+     << " integer compares after a hash compare); otherwise the next one, then the interpreter\n";
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const SignatureWords& w = specs[i]->guard();
+    os << "  #" << i << ":";
+    size_t at = 0;
+    for (ValueId id : region.inputs) {
+      if (at >= w.size()) break;
+      os << "  " << region.graph->value(id).name << " ";
+      if (w[at] < 0) {
+        os << "absent";
+        ++at;
+        continue;
+      }
+      int64_t rank = w[at] & 0xff;
+      os << dtype_name(static_cast<DType>(w[at] >> 8)) << "[";
+      ++at;
+      for (int64_t d = 0; d < rank && at < w.size(); ++d, ++at) os << (d ? "," : "") << w[at];
+      os << "]";
+    }
+    os << "\n";
+  }
+  return os.str();
+}
+
+}  // namespace dj::specializer
