@@ -1,0 +1,97 @@
+// CompiledKernel: calling a loaded kernel and loading one from object bytes.
+#include "jit/CompiledKernel.h"
+
+#include <array>
+#include <chrono>
+#include <new>
+#include <type_traits>
+
+#include "jit/HalideTensorBuffer.h"
+#include "jit/HostTarget.h"
+
+namespace dj::jit {
+namespace {
+
+constexpr size_t kMaxInlineArgs = 32;
+
+int count_kind(const KernelSignature& sig, KernelArg::Kind kind) {
+  int n = 0;
+  for (const KernelArg& a : sig.args) n += a.kind == kind;
+  return n;
+}
+
+}  // namespace
+
+int KernelSignature::input_buffers() const { return count_kind(*this, KernelArg::Kind::InputBuffer); }
+int KernelSignature::output_buffers() const { return count_kind(*this, KernelArg::Kind::OutputBuffer); }
+int KernelSignature::scalars() const { return count_kind(*this, KernelArg::Kind::Scalar); }
+
+Status CompiledKernel::run_argv(std::span<void* const> args) const {
+  DJ_CHECK(loaded && loaded->entry(), InvalidArgument, "kernel '", name, "' is not loaded");
+  DJ_CHECK(args.size() == signature.args.size(), InvalidArgument, "kernel '", name, "' takes ",
+           signature.args.size(), " arguments, got ", args.size());
+  DJ_CHECK(args.size() < kMaxInlineArgs, Unsupported, "kernel '", name, "' has more than ", kMaxInlineArgs - 1,
+           " arguments");
+  KernelCallContext context;
+  std::array<void*, kMaxInlineArgs> argv;
+  argv[0] = &context;
+  for (size_t i = 0; i < args.size(); ++i) argv[i + 1] = args[i];
+  int code = loaded->entry()(argv.data());
+  if (code == 0) return Status::ok_status();
+  std::string message = context.error.empty() ? take_thread_halide_error() : context.error;
+  if (message.empty()) message = "no message";
+  StatusCode status = code == halide_error_code_out_of_memory ? StatusCode::OutOfMemory : StatusCode::InvalidArgument;
+  return make_error(status, "kernel '", name, "' failed with Halide error ", code, ": ", message);
+}
+
+Status CompiledKernel::run(std::span<halide_buffer_t* const> buffers) const {
+  DJ_CHECK(signature.scalars() == 0, InvalidArgument, "kernel '", name,
+           "' takes scalar arguments: call run_argv()");
+  static_assert(sizeof(halide_buffer_t*) == sizeof(void*));
+  std::array<void*, kMaxInlineArgs> args;
+  DJ_CHECK(buffers.size() < kMaxInlineArgs, Unsupported, "too many buffers for kernel '", name, "'");
+  for (size_t i = 0; i < buffers.size(); ++i) args[i] = buffers[i];
+  return run_argv(std::span<void* const>(args.data(), buffers.size()));
+}
+
+Status CompiledKernel::run(std::span<const Tensor> inputs, std::span<const Tensor> outputs) const {
+  const size_t n = inputs.size() + outputs.size();
+  DJ_CHECK(static_cast<int>(inputs.size()) == signature.input_buffers() &&
+               static_cast<int>(outputs.size()) == signature.output_buffers() && signature.scalars() == 0,
+           InvalidArgument, "kernel '", name, "' takes ", signature.input_buffers(), " inputs and ",
+           signature.output_buffers(), " outputs (and ", signature.scalars(), " scalars), got ", inputs.size(),
+           " and ", outputs.size());
+  DJ_CHECK(n < kMaxInlineArgs, Unsupported, "too many buffers for kernel '", name, "'");
+  // Only the n buffers in use are constructed: a default-initialized array of all
+  // kMaxInlineArgs (each with kMaxHalideRank dims) cost ~10 KB of memset per call.
+  static_assert(std::is_trivially_destructible_v<HalideTensorBuffer>);
+  alignas(HalideTensorBuffer) unsigned char storage[kMaxInlineArgs][sizeof(HalideTensorBuffer)];
+  std::array<halide_buffer_t*, kMaxInlineArgs> pointers;
+  for (size_t i = 0; i < n; ++i) {
+    const Tensor& t = i < inputs.size() ? inputs[i] : outputs[i - inputs.size()];
+    auto* buffer = new (storage[i]) HalideTensorBuffer();
+    Status bound = buffer->bind(t);
+    if (!bound.ok()) return bound.with_context("kernel '" + name + "', argument '" + signature.args[i].name + "': ");
+    pointers[i] = buffer->get();
+  }
+  return run(std::span<halide_buffer_t* const>(pointers.data(), n));
+}
+
+Expected<CompiledKernel> load_object(std::vector<uint8_t> object, std::string name, KernelSignature signature,
+                                     std::string target_key) {
+  auto started = std::chrono::steady_clock::now();
+  DJ_CHECK(target_key == host_target().key, InvalidArgument, "kernel '", name, "' was compiled for target '",
+           target_key, "', this host is '", host_target().key, "'");
+  DJ_ASSIGN_OR_RETURN(std::shared_ptr<OrcSession> session, OrcSession::get());
+  CompiledKernel kernel;
+  kernel.name = std::move(name);
+  kernel.entry_symbol = kernel.name + "_argv";
+  kernel.target_key = std::move(target_key);
+  kernel.object = std::move(object);
+  kernel.signature = std::move(signature);
+  DJ_ASSIGN_OR_RETURN(kernel.loaded, session->add_object(kernel.object, kernel.entry_symbol));
+  kernel.times.load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  return kernel;
+}
+
+}  // namespace dj::jit
