@@ -11,7 +11,7 @@ namespace {
 const std::set<std::string>& unary_ops() {
   static const std::set<std::string> ops = {"Relu", "Sigmoid", "Tanh", "Exp",   "Log",        "Neg",  "Abs",
                                             "Sqrt", "Erf",     "Identity", "Reciprocal", "LeakyRelu", "Floor",
-                                            "Ceil", "Softplus"};
+                                            "Ceil"};
   return ops;
 }
 

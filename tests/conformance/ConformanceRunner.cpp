@@ -27,6 +27,9 @@
 #include "frontend/OnnxTensor.h"
 #include "runtime/InputBinding.h"
 #include "runtime/Interpreter.h"
+#ifdef DJ_HAVE_JIT
+#include "specializer/Specializer.h"
+#endif
 
 namespace fs = std::filesystem;
 using namespace dj;
@@ -50,10 +53,13 @@ struct Options {
   int64_t min_pass = -1;
   int64_t max_fail = 0;
   bool verbose = false;
+  bool jit = false;
 };
 
 void print_help() {
-  std::cout << "usage: dj_conformance [--filter SUBSTR] [--min-pass N] [--max-fail N] [--verbose] [DIR...]\n"
+  std::cout << "usage: dj_conformance [--filter SUBSTR] [--min-pass N] [--max-fail N] [--verbose] [--jit] [DIR...]\n"
+               "--jit: run each data set twice, compiling every region on its first run, so the second\n"
+               "runs the JIT's code; both runs are checked against the expected outputs.\n"
                "Runs ONNX backend conformance tests (model.onnx + test_data_set_*/{input,output}_*.pb).\n"
                "DIR is a test directory or a directory of them; default: libonnx-testdata's node,\n"
                "pytorch-converted, pytorch-operator and simple suites.\n"
@@ -137,14 +143,50 @@ std::string skip_reason(const std::string& message) {
 
 enum class Outcome { Pass, Fail, Skip };
 
-Outcome run_test(const fs::path& dir, std::string& reason) {
+// What the JIT did across the run (--jit).
+struct JitTally {
+  uint64_t tests_with_compiled_runs = 0;
+  uint64_t specializations = 0;
+  uint64_t compile_failures = 0;
+  std::vector<std::string> failures;
+};
+JitTally g_jit_tally;
+
+Outcome run_test(const fs::path& dir, std::string& reason, bool jit) {
   auto model = load_model_file((dir / "model.onnx").string());
   if (!model.ok()) {
     reason = model.status().message();
     return model.status().code() == StatusCode::Unsupported ? Outcome::Skip : Outcome::Fail;
   }
   auto shared = std::make_shared<const Model>(std::move(model).value());
-  Interpreter interp(shared);
+  InterpreterOptions options;
+  options.trace = true;
+  options.trace_options.hotness.min_count = 1;  // --jit: compile on first sight, run compiled the second time
+  Interpreter interp(shared, options);
+#ifdef DJ_HAVE_JIT
+  std::shared_ptr<specializer::Specializer> specializer;
+  if (jit) {
+    specializer::SpecializerOptions so;
+    so.background = false;
+    specializer = specializer::Specializer::attach(interp, so);
+  }
+  struct Detach {
+    std::shared_ptr<specializer::Specializer>& s;
+    const Interpreter& interp;
+    ~Detach() {
+      if (!s) return;
+      auto st = s->stats();
+      g_jit_tally.specializations += st.compiled;
+      g_jit_tally.compile_failures += st.failed;
+      for (const auto& f : s->recent_failures()) g_jit_tally.failures.push_back(f);
+      uint64_t compiled = 0;
+      for (const RegionStats& r : interp.tracer()->all_region_stats()) compiled += r.compiled;
+      if (compiled) g_jit_tally.tests_with_compiled_runs += 1;
+      s->detach();
+    }
+  } detach{specializer, interp};
+#endif
+  const int passes = jit ? 2 : 1;  // with --jit: the interpreted (compiling) run, then the compiled one
   const Graph& graph = *shared->graph;
   int data_sets = 0;
   for (const auto& entry : fs::directory_iterator(dir)) {
@@ -168,9 +210,10 @@ Outcome run_test(const fs::path& dir, std::string& reason) {
     std::vector<Tensor> ordered(graph.inputs.size());
     for (size_t i = 0; i < inputs.size(); ++i)
       ordered[i] = as_declared_bf16(inputs[i].tensor, graph.value(graph.inputs[i]).dtype);
-    auto out = interp.run(std::move(ordered));
+    for (int pass = 0; pass < passes; ++pass) {
+    auto out = interp.run(ordered);
     if (!out.ok()) {
-      reason = entry.path().filename().string() + ": " + out.status().to_string();
+      reason = entry.path().filename().string() + (pass ? " (2nd run, JIT)" : "") + ": " + out.status().to_string();
       return out.status().code() == StatusCode::Unsupported ? Outcome::Skip : Outcome::Fail;
     }
     auto expected_files = sorted_files(entry.path(), "output");
@@ -186,10 +229,11 @@ Outcome run_test(const fs::path& dir, std::string& reason) {
       }
       std::string diff = compare((*out)[i], *e);
       if (!diff.empty()) {
-        reason = entry.path().filename().string() + ": output " + std::to_string(i) + " ('" +
-                 graph.value(graph.outputs[i]).name + "'): " + diff;
+        reason = entry.path().filename().string() + (pass ? " (2nd run, JIT)" : "") + ": output " +
+                 std::to_string(i) + " ('" + graph.value(graph.outputs[i]).name + "'): " + diff;
         return Outcome::Fail;
       }
+    }
     }
   }
   if (data_sets == 0) {
@@ -229,6 +273,13 @@ int main(int argc, char** argv) {
       opt.max_fail = std::atoll(argv[++i]);
     } else if (a == "--verbose" || a == "-v") {
       opt.verbose = true;
+    } else if (a == "--jit") {
+#ifdef DJ_HAVE_JIT
+      opt.jit = true;
+#else
+      std::cerr << "dj_conformance: --jit: this build has no JIT (DJ_BUILD_JIT=OFF)\n";
+      return 2;
+#endif
     } else if (!a.empty() && a[0] == '-') {
       std::cerr << "dj_conformance: unknown option '" << a << "'\n";
       print_help();
@@ -264,7 +315,7 @@ int main(int argc, char** argv) {
     current = name;
     g_current_test = current.c_str();
     std::string reason;
-    Outcome o = run_test(t, reason);
+    Outcome o = run_test(t, reason, opt.jit);
     if (o == Outcome::Pass) {
       ++passed;
       if (opt.verbose) std::cout << "PASS " << name << "\n";
@@ -287,6 +338,13 @@ int main(int argc, char** argv) {
     std::cout << "\n";
   }
   std::printf("time: %.1f s\n", secs);
+  if (opt.jit) {
+    std::printf("jit: compiled code ran in %llu tests; %llu specializations, %llu compile failures\n",
+                static_cast<unsigned long long>(g_jit_tally.tests_with_compiled_runs),
+                static_cast<unsigned long long>(g_jit_tally.specializations),
+                static_cast<unsigned long long>(g_jit_tally.compile_failures));
+    for (const std::string& f : g_jit_tally.failures) std::printf("jit compile failure: %s\n", f.c_str());
+  }
   std::printf("conformance: %lld passed, %lld failed, %lld skipped\n", static_cast<long long>(passed),
               static_cast<long long>(failed), static_cast<long long>(skipped));
   int rc = 0;
