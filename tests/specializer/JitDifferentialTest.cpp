@@ -173,3 +173,42 @@ TEST(JitDifferential, CapBoundsSpecializationsPerRegion) {
 
 }  // namespace
 }  // namespace dj::specializer
+
+namespace dj::specializer {
+namespace {
+
+TEST(JitBadInput, ACompileFailureLeavesTheRegionInterpreted) {
+  JitUnderTest t("dynamic_mlp");
+  // A signature that contradicts the model (x is declared [batch, 16]): planning fails,
+  // is counted and reported, and nothing is installed.
+  SignatureWords bogus;
+  append_signature(bogus, Tensor::borrow(nullptr, DType::F32, {4, 15}));
+  auto result = t.specializer->compile_now(0, bogus);
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().message().find("x"), std::string::npos) << result.status().message();
+  EXPECT_EQ(t.specializer->stats().failed, 1u);
+  ASSERT_EQ(t.specializer->recent_failures().size(), 1u);
+  EXPECT_TRUE(t.specializer->specializations(0).empty());
+  t.check({random_f32({4, 16}, 1, 1.0f)}, 1, "after a failed compile");
+  // Regions the JIT does not take are refused with a reason, not compiled wrongly.
+  JitUnderTest loop("greedy_loop");
+  SignatureWords any;
+  auto control = loop.specializer->compile_now(0, any);  // R0 is the Loop
+  ASSERT_FALSE(control.ok());
+  EXPECT_NE(control.status().message().find("control"), std::string::npos) << control.status().message();
+}
+
+TEST(JitBadInput, WrongInputsAreStillRefusedWithTheJitOn) {
+  JitUnderTest t("dynamic_mlp");
+  Tensor x = random_f32({4, 16}, 2, 1.0f);
+  t.check({x}, 3, "hot");  // compiled now
+  ASSERT_EQ(t.specializer->specializations(0).size(), 1u);
+  auto wrong_dtype = t.jit->run({Tensor::zeros(DType::F64, {4, 16})});
+  EXPECT_FALSE(wrong_dtype.ok());  // the guard misses; the interpreter's kernels name the problem
+  auto wrong_width = t.jit->run({Tensor::zeros(DType::F32, {4, 15})});
+  EXPECT_FALSE(wrong_width.ok());
+  t.check({x}, 1, "still fine after the errors");
+}
+
+}  // namespace
+}  // namespace dj::specializer
