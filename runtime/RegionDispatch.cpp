@@ -1,6 +1,8 @@
 // RegionDispatchTable: copy-on-install snapshots per region.
 #include "runtime/RegionDispatch.h"
 
+#include <algorithm>
+
 namespace dj {
 
 RegionDispatchTable::RegionDispatchTable(size_t num_regions) : snapshots_(num_regions) {
@@ -13,8 +15,11 @@ void RegionDispatchTable::install(int32_t region, std::shared_ptr<const Compiled
   auto next = std::make_unique<Snapshot>();
   if (const Snapshot* current = snapshots_[static_cast<size_t>(region)].load(std::memory_order_acquire))
     for (const auto& e : current->entries)
-      if (e->guard() != code->guard()) next->entries.push_back(e);
+      if (e->guard() != code->guard() || e->wildcard() != code->wildcard()) next->entries.push_back(e);
   next->entries.push_back(std::move(code));
+  // Exact guards first: a generic entry only serves what no exact one does.
+  std::stable_partition(next->entries.begin(), next->entries.end(),
+                        [](const std::shared_ptr<const CompiledRegion>& e) { return !e->is_generic(); });
   snapshots_[static_cast<size_t>(region)].store(next.get(), std::memory_order_release);
   all_snapshots_.push_back(std::move(next));
 }

@@ -3,7 +3,9 @@
 //
 // A CompiledRegion computes a region's outputs from its inputs for exactly one
 // ShapeSignature (its guard: the dtypes and shapes of Region::inputs, compared
-// word for word). The specializer (a layer above) builds them and installs them
+// word for word) — or, for a shape-generic one, for every signature that equals
+// its guard outside the *wildcard* words (the symbolic dims), which it may still
+// decline through admits() (e.g. a zero-sized dim it was not built for). The specializer (a layer above) builds them and installs them
 // here; the interpreter, before running a region node by node, looks for one
 // whose guard matches the signature it just computed: a hash compare, then a
 // compare of a few integers. A miss falls through to the next entry and finally
@@ -31,17 +33,38 @@ namespace dj {
 
 class CompiledRegion {
  public:
-  explicit CompiledRegion(SignatureWords guard) : guard_(std::move(guard)), guard_hash_(hash_signature(guard_.data(), guard_.size())) {}
+  // `wildcard`: empty for an exact guard; else one flag per guard word, true where
+  // any non-negative value matches.
+  explicit CompiledRegion(SignatureWords guard, std::vector<bool> wildcard = {})
+      : guard_(std::move(guard)), wildcard_(std::move(wildcard)),
+        guard_hash_(hash_signature(guard_.data(), guard_.size())) {}
   virtual ~CompiledRegion() = default;
 
   const SignatureWords& guard() const { return guard_; }
+  const std::vector<bool>& wildcard() const { return wildcard_; }
+  bool is_generic() const { return !wildcard_.empty(); }
   uint64_t guard_hash() const { return guard_hash_; }
   bool matches(const int64_t* words, size_t n, uint64_t hash) const {
-    if (hash != guard_hash_ || n != guard_.size()) return false;
+    if (n != guard_.size()) return false;
+    if (!is_generic()) {
+      if (hash != guard_hash_) return false;
+      for (size_t i = 0; i < n; ++i)
+        if (words[i] != guard_[i]) return false;
+      return true;
+    }
     for (size_t i = 0; i < n; ++i)
-      if (words[i] != guard_[i]) return false;
-    return true;
+      if (wildcard_[i] ? words[i] < 0 : words[i] != guard_[i]) return false;
+    return admits(words, n);
   }
+  // "4x16:f32", or with wildcard dims as '*': "*x16:f32".
+  std::string guard_text() const {
+    SignatureWords shown = guard_;
+    for (size_t i = 0; i < wildcard_.size(); ++i)
+      if (wildcard_[i]) shown[i] = -1;
+    return signature_to_string(shown);
+  }
+  // A generic region's last word on a signature its wildcards matched.
+  virtual bool admits(const int64_t* words, size_t n) const { return true; }
 
   // `inputs`: the region's inputs in Region::inputs order, contiguous, matching
   // the guard. Fills `outputs` in Region::outputs order (fresh tensors).
@@ -53,6 +76,7 @@ class CompiledRegion {
 
  private:
   SignatureWords guard_;
+  std::vector<bool> wildcard_;
   uint64_t guard_hash_;
   mutable std::atomic<uint64_t> hits_{0};
 };
@@ -61,7 +85,7 @@ class RegionDispatchTable {
  public:
   explicit RegionDispatchTable(size_t num_regions);
 
-  // Null when nothing matches. Lock-free.
+  // Null when nothing matches. Lock-free. Exact entries are tried before generic ones.
   const CompiledRegion* find(int32_t region, const int64_t* words, size_t n, uint64_t hash) const {
     const Snapshot* snap = snapshots_[static_cast<size_t>(region)].load(std::memory_order_acquire);
     if (!snap) return nullptr;
@@ -71,7 +95,7 @@ class RegionDispatchTable {
   }
   bool empty(int32_t region) const { return snapshots_[static_cast<size_t>(region)].load(std::memory_order_acquire) == nullptr; }
 
-  // Adds (or, for an equal guard, replaces) an entry. Thread-safe.
+  // Adds (or, for an equal guard and wildcard, replaces) an entry. Thread-safe.
   void install(int32_t region, std::shared_ptr<const CompiledRegion> code);
   void clear();  // drops every entry (old snapshots stay alive until destruction)
   std::vector<std::shared_ptr<const CompiledRegion>> entries(int32_t region) const;

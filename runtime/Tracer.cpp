@@ -51,7 +51,13 @@ std::string signature_to_string(const int64_t* words, size_t n) {
     auto dtype = static_cast<DType>(words[i] >> 8);
     ++i;
     if (rank == 0) os << "scalar";
-    for (int64_t d = 0; d < rank && i < n; ++d, ++i) os << (d ? "x" : "") << words[i];
+    for (int64_t d = 0; d < rank && i < n; ++d, ++i) {
+      os << (d ? "x" : "");
+      if (words[i] < 0)
+        os << "*";  // a wildcard (generic guards)
+      else
+        os << words[i];
+    }
     os << ":" << dtype_name(dtype);
   }
   return os.str();

@@ -119,7 +119,17 @@ class Planner {
     if (!is_fusable_elementwise(n)) return false;
     for (ValueId id : n.inputs)
       if (!is_f32(g_, id) || !nonempty(id)) return false;
-    return is_f32(g_, n.outputs[0]) && nonempty(n.outputs[0]);
+    if (!is_f32(g_, n.outputs[0]) || !nonempty(n.outputs[0])) return false;
+    if (plan_.generic) {  // broadcasting must not depend on the sizes
+      auto out = symbolic_shape(g_, n.outputs[0]);
+      if (!out) return false;
+      for (ValueId id : n.inputs) {
+        auto in = symbolic_shape(g_, id);
+        std::vector<bool> flags;
+        if (!in || !symbolic_broadcast(*in, *out, flags)) return false;
+      }
+    }
+    return true;
   }
 
   bool gemm_ok(const Node& n) const {
@@ -264,7 +274,30 @@ std::string FusionPlan::describe() const {
   return os.str();
 }
 
-Expected<FusionPlan> plan_fusion(const Region& region, const SignatureWords& signature) {
+std::optional<SymShape> symbolic_shape(const Graph& graph, ValueId id) {
+  const ValueInfo& v = graph.value(id);
+  if (v.constant.defined()) return SymShape(v.constant.shape().begin(), v.constant.shape().end());
+  return v.shape;
+}
+
+bool symbolic_broadcast(const SymShape& in, const SymShape& out, std::vector<bool>& broadcast) {
+  if (in.size() > out.size()) return false;
+  broadcast.assign(in.size(), false);
+  const size_t offset = out.size() - in.size();
+  for (size_t d = 0; d < in.size(); ++d) {
+    const SymExpr& i = in[d];
+    const SymExpr& o = out[offset + d];
+    if (i.equals(o)) continue;
+    if (i.is_const() && i.const_value() == 1) {
+      broadcast[d] = true;
+      continue;
+    }
+    return false;
+  }
+  return true;
+}
+
+Expected<FusionPlan> plan_fusion(const Region& region, const SignatureWords& signature, bool generic) {
   if (region.kind != RegionKind::Compute)
     return make_error(StatusCode::Unsupported, region.label(), " is a ", region_kind_name(region.kind),
                       " region; only compute regions are compiled");
@@ -272,6 +305,7 @@ Expected<FusionPlan> plan_fusion(const Region& region, const SignatureWords& sig
     return make_error(StatusCode::Unsupported, region.label(),
                       ": its shapes are not all known from its input shapes (shape propagation left some open)");
   FusionPlan plan;
+  plan.generic = generic;
   plan.graph = region.graph;
   plan.region = &region;
   plan.signature = signature;

@@ -15,9 +15,16 @@
 // symbols of their declared shapes, and every produced value's symbolic shape is
 // evaluated under those bindings. A region whose shapes are not closed over its
 // inputs (Region::shapes_closed) cannot be planned.
+//
+// Generic plans (the shape-generic tier) are made from one representative
+// signature but must hold for every signature with the same dtypes, ranks and
+// constant dims: an elementwise op joins a kernel only if its broadcasting is
+// decided by the symbolic shapes (a dim is either the output's own symbolic dim
+// or a constant 1), and kernels read their extents from the buffers at run time.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -44,6 +51,7 @@ struct FusionGroup {
 };
 
 struct FusionPlan {
+  bool generic = false;     // the shape-generic tier: concrete `shapes` are one example only
   const Graph* graph = nullptr;
   const Region* region = nullptr;
   SignatureWords signature;
@@ -58,7 +66,14 @@ struct FusionPlan {
 // Plans `region` for `signature` (the words of ShapeSignature.h for Region::inputs).
 // Fails with Unsupported when the region cannot be planned (not a compute region,
 // shapes not closed, a signature that contradicts the declared shapes).
-Expected<FusionPlan> plan_fusion(const Region& region, const SignatureWords& signature);
+Expected<FusionPlan> plan_fusion(const Region& region, const SignatureWords& signature, bool generic = false);
+
+// The load-time shape of a value (constants: their actual shape); nullopt if unknown.
+std::optional<SymShape> symbolic_shape(const Graph& graph, ValueId id);
+// For NumPy broadcasting of `in` to `out` decided symbolically: per dim of `in`
+// (row-major), whether it is broadcast (a constant 1 against a dim that is not).
+// False when some dim is neither the output's dim nor a broadcast 1.
+bool symbolic_broadcast(const SymShape& in, const SymShape& out, std::vector<bool>& broadcast);
 
 // Whether the lowering knows `op` as an f32 elementwise op (see GroupLowering.cpp).
 bool is_fusable_elementwise(const Node& node);

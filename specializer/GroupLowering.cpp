@@ -3,6 +3,7 @@
 
 #include <Halide.h>
 
+#include <algorithm>
 #include <map>
 
 #include "jit/ElementwiseSchedule.h"
@@ -31,17 +32,35 @@ void constrain_dense(Dims&& dim_of, const Shape& shape) {
   }
 }
 
-ImageParam dense_input(const Shape& shape, const std::string& name) {
-  ImageParam p(Halide::Float(32), static_cast<int>(shape.size()), name);
-  constrain_dense([&](int d) { return p.dim(d); }, shape);
-  return p;
+// Generic buffers: dense innermost dim, mins at 0, extents free.
+template <typename Dims>
+void constrain_generic(Dims&& dim_of, int rank) {
+  for (int d = 0; d < rank; ++d) dim_of(d).set_min(0);
+  if (rank > 0) dim_of(0).set_stride(1);
 }
 
-void constrain_output(Func& out, const Shape& shape) {
-  constrain_dense([&](int d) { return out.output_buffer().dim(d); }, shape);
-}
+// The one switch between the two tiers: fixed shapes, or only a rank.
+struct BufferRules {
+  bool generic = false;
+  ImageParam input(const Shape& example, const std::string& name) const {
+    ImageParam p(Halide::Float(32), static_cast<int>(example.size()), name);
+    if (generic)
+      constrain_generic([&](int d) { return p.dim(d); }, static_cast<int>(example.size()));
+    else
+      constrain_dense([&](int d) { return p.dim(d); }, example);
+    return p;
+  }
+  void output(Func& out, const Shape& example) const {
+    if (generic)
+      constrain_generic([&](int d) { return out.output_buffer().dim(d); }, static_cast<int>(example.size()));
+    else
+      constrain_dense([&](int d) { return out.output_buffer().dim(d); }, example);
+  }
+  std::vector<int64_t> extents(const Shape& example) const {
+    return generic ? std::vector<int64_t>{} : std::vector<int64_t>(example.rbegin(), example.rend());
+  }
+};
 
-std::vector<int64_t> halide_extents(const Shape& shape) { return std::vector<int64_t>(shape.rbegin(), shape.rend()); }
 
 // The f32 elementwise op definitions: one line each.
 Expected<Expr> elementwise_expr(const Node& n, const std::vector<Expr>& in) {
@@ -73,10 +92,12 @@ Expected<Expr> elementwise_expr(const Node& n, const std::vector<Expr>& in) {
   return make_error(StatusCode::Unsupported, "no Halide definition for ", op);
 }
 
-Expected<LoweredGroup> lower_elementwise(const FusionPlan& plan, const FusionGroup& group, std::vector<Halide::Argument>& args,
-                                         Func& out) {
+Expected<LoweredGroup> lower_elementwise(const FusionPlan& plan, const FusionGroup& group, const BufferRules& rules,
+                                         std::vector<Halide::Argument>& args, Func& out) {
   const Graph& g = *plan.graph;
   LoweredGroup lowered;
+  std::optional<SymShape> out_sym = plan.generic ? symbolic_shape(g, group.output) : std::nullopt;
+  if (plan.generic && !out_sym) return Status(StatusCode::Unsupported, "the output's symbolic shape is unknown");
   lowered.output = group.output;
   lowered.output_shape = plan.shape(group.output);
   lowered.output_view = lowered.output_shape;
@@ -88,15 +109,23 @@ Expected<LoweredGroup> lower_elementwise(const FusionPlan& plan, const FusionGro
   for (size_t i = 0; i < group.inputs.size(); ++i) {
     ValueId id = group.inputs[i];
     const Shape& s = plan.shape(id);
-    ImageParam p = dense_input(s, "in" + std::to_string(i));
+    ImageParam p = rules.input(s, "in" + std::to_string(i));
     args.push_back(p);
     lowered.inputs.push_back(id);
     lowered.input_views.push_back(s);
     // NumPy broadcasting: Halide dim d of the input lines up with dim d of the output.
-    std::vector<Expr> index;
     const int r = static_cast<int>(s.size());
+    std::vector<bool> sym_broadcast;
+    if (plan.generic) {
+      auto in_sym = symbolic_shape(g, id);
+      if (!in_sym || !symbolic_broadcast(*in_sym, *out_sym, sym_broadcast))
+        return Status(StatusCode::Unsupported, "broadcasting that depends on the sizes");
+    }
+    std::vector<Expr> index;
     for (int d = 0; d < r; ++d) {
-      bool broadcast = s[static_cast<size_t>(r - 1 - d)] == 1 && out_shape[static_cast<size_t>(rank - 1 - d)] != 1;
+      const size_t t = static_cast<size_t>(r - 1 - d);  // row-major dim of the input
+      bool broadcast = plan.generic ? sym_broadcast[t]
+                                    : s[t] == 1 && out_shape[static_cast<size_t>(rank - 1 - d)] != 1;
       index.push_back(broadcast ? Expr(0) : Expr(vars[static_cast<size_t>(d)]));
     }
     values[id] = r == 0 ? p() : p(index);
@@ -114,15 +143,15 @@ Expected<LoweredGroup> lower_elementwise(const FusionPlan& plan, const FusionGro
     out() = values.at(group.output);
   else
     out(out_vars) = values.at(group.output);
-  jit::schedule_elementwise(out, halide_extents(out_shape));
+  jit::schedule_elementwise(out, rules.extents(out_shape));
   return lowered;
 }
 
-Expected<LoweredGroup> lower_gemm(const FusionPlan& plan, const FusionGroup& group, std::vector<Halide::Argument>& args,
-                                  Func& out) {
+Expected<LoweredGroup> lower_gemm(const FusionPlan& plan, const FusionGroup& group, const BufferRules& rules,
+                                  std::vector<Halide::Argument>& args, Func& out) {
   LoweredGroup lowered;
-  ImageParam a = dense_input({group.m, group.k}, "A");
-  ImageParam b = dense_input({group.k, group.n}, "B");
+  ImageParam a = rules.input({group.m, group.k}, "A");
+  ImageParam b = rules.input({group.k, group.n}, "B");
   args.push_back(a);
   args.push_back(b);
   lowered.inputs = {group.gemm_a, group.gemm_b};
@@ -134,11 +163,11 @@ Expected<LoweredGroup> lower_gemm(const FusionPlan& plan, const FusionGroup& gro
   fb(j, kk) = b(j, kk);
   def.a = fa;
   def.b = fb;
-  def.m = static_cast<int>(group.m);
-  def.n = static_cast<int>(group.n);
-  def.k = static_cast<int>(group.k);
+  def.m = plan.generic ? a.dim(1).extent() : Expr(static_cast<int>(group.m));
+  def.n = plan.generic ? b.dim(0).extent() : Expr(static_cast<int>(group.n));
+  def.k = plan.generic ? a.dim(0).extent() : Expr(static_cast<int>(group.k));
   if (group.gemm_bias != kNoValue) {
-    ImageParam bias = dense_input({group.n}, "bias");
+    ImageParam bias = rules.input({group.n}, "bias");
     args.push_back(bias);
     lowered.inputs.push_back(group.gemm_bias);
     lowered.input_views.push_back({group.n});
@@ -147,7 +176,8 @@ Expected<LoweredGroup> lower_gemm(const FusionPlan& plan, const FusionGroup& gro
     def.bias = fbias;
   }
   def.relu = group.gemm_relu;
-  jit::GemmPipeline gemm = jit::build_gemm(def, jit::GemmShape{group.m, group.n, group.k});
+  jit::GemmShape shape = plan.generic ? jit::GemmShape{} : jit::GemmShape{group.m, group.n, group.k};
+  jit::GemmPipeline gemm = jit::build_gemm(def, shape);
   out = gemm.out;
   lowered.output = group.output;
   lowered.output_shape = plan.shape(group.output);
@@ -155,24 +185,79 @@ Expected<LoweredGroup> lower_gemm(const FusionPlan& plan, const FusionGroup& gro
   return lowered;
 }
 
-Expected<LoweredGroup> lower_softmax(const FusionPlan& plan, const FusionGroup& group, std::vector<Halide::Argument>& args,
-                                     Func& out) {
+Expected<LoweredGroup> lower_softmax(const FusionPlan& plan, const FusionGroup& group, const BufferRules& rules,
+                                     std::vector<Halide::Argument>& args, Func& out) {
   LoweredGroup lowered;
-  ImageParam in = dense_input({group.m, group.n}, "x");
+  ImageParam in = rules.input({group.m, group.n}, "x");
   args.push_back(in);
   lowered.inputs = {group.inputs[0]};
   lowered.input_views = {{group.m, group.n}};
   Var x("x"), r("r");
   Func fin("softmax_in");
   fin(x, r) = in(x, r);
-  out = jit::build_softmax_last_axis(fin, static_cast<int>(group.n), {group.n, group.m});
+  Expr n = plan.generic ? in.dim(0).extent() : Expr(static_cast<int>(group.n));
+  out = jit::build_softmax_last_axis(fin, n, rules.extents({group.m, group.n}));
   lowered.output = group.output;
   lowered.output_shape = plan.shape(group.output);
   lowered.output_view = {group.m, group.n};
   return lowered;
 }
 
+int64_t numel_of(const Shape& s) {
+  int64_t n = 1;
+  for (int64_t d : s) n *= d;
+  return n;
+}
+
 }  // namespace
+
+Status generic_views(const LoweredGroup& group, const std::vector<Tensor>& inputs, std::vector<Shape>& input_views,
+                     Shape& output_view, Shape& output_shape) {
+  input_views.clear();
+  switch (group.kind) {
+    case GroupKind::Elementwise: {
+      // The output is the NumPy broadcast of the inputs.
+      size_t rank = 0;
+      for (const Tensor& t : inputs) rank = std::max(rank, t.shape().size());
+      output_shape.assign(rank, 1);
+      for (const Tensor& t : inputs) {
+        input_views.push_back(t.shape());
+        const size_t offset = rank - t.shape().size();
+        for (size_t d = 0; d < t.shape().size(); ++d) {
+          int64_t& o = output_shape[offset + d];
+          int64_t v = t.shape()[d];
+          if (v != 1 && o != 1 && v != o) return make_error(StatusCode::InvalidArgument, "shapes do not broadcast");
+          if (v != 1) o = v;
+        }
+      }
+      output_view = output_shape;
+      return {};
+    }
+    case GroupKind::Gemm: {
+      const Shape& a = inputs[0].shape();
+      const Shape& b = inputs[1].shape();
+      if (a.size() < 2 || b.size() != 2 || a.back() != b[0])
+        return make_error(StatusCode::InvalidArgument, "MatMul operands do not fit");
+      const int64_t k = a.back(), n = b[1], m = numel_of(a) / std::max<int64_t>(k, 1);
+      input_views = {{m, k}, b};
+      if (inputs.size() > 2) input_views.push_back({inputs[2].numel()});
+      output_view = {m, n};
+      output_shape.assign(a.begin(), a.end() - 1);
+      output_shape.push_back(n);
+      return {};
+    }
+    case GroupKind::Softmax: {
+      const Shape& x = inputs[0].shape();
+      const int64_t n = x.back();
+      input_views = {{numel_of(x) / std::max<int64_t>(n, 1), n}};
+      output_view = input_views[0];
+      output_shape = x;
+      return {};
+    }
+    case GroupKind::Interpreted: break;
+  }
+  return Status(StatusCode::Internal, "generic_views on an interpreted group");
+}
 
 Expected<LoweredGroup> lower_group(const FusionPlan& plan, const FusionGroup& group, const std::string& kernel_name,
                                    const LoweringOptions& options) {
@@ -180,16 +265,19 @@ Expected<LoweredGroup> lower_group(const FusionPlan& plan, const FusionGroup& gr
   std::unique_lock<std::mutex> lock(jit::halide_compile_mutex());
   std::vector<Halide::Argument> args;
   Func out;
+  BufferRules rules{plan.generic};
   Expected<LoweredGroup> lowered = Status(StatusCode::Unsupported, "not a kernel group");
   try {
     switch (group.kind) {
-      case GroupKind::Elementwise: lowered = lower_elementwise(plan, group, args, out); break;
-      case GroupKind::Gemm: lowered = lower_gemm(plan, group, args, out); break;
-      case GroupKind::Softmax: lowered = lower_softmax(plan, group, args, out); break;
+      case GroupKind::Elementwise: lowered = lower_elementwise(plan, group, rules, args, out); break;
+      case GroupKind::Gemm: lowered = lower_gemm(plan, group, rules, args, out); break;
+      case GroupKind::Softmax: lowered = lower_softmax(plan, group, rules, args, out); break;
       case GroupKind::Interpreted: return lowered;
     }
     if (!lowered.ok()) return lowered;
-    constrain_output(out, lowered->output_view);
+    lowered->kind = group.kind;
+    lowered->generic = plan.generic;
+    rules.output(out, lowered->output_view);
   } catch (const Halide::Error& e) {
     return make_error(StatusCode::Internal, "Halide rejected the ", group_kind_name(group.kind), " group: ", e.what());
   }

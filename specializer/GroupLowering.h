@@ -4,7 +4,9 @@
 // Every extent and stride is fixed to the plan's concrete shapes (contiguous
 // row-major), so Halide schedules full vectors without tail guards; the kernel's
 // asserts (kept on) reject any buffer of another shape instead of reading out of
-// bounds. Operands are passed as *views*: A of a MatMul is flattened to [M, K],
+// bounds. For a generic plan only the innermost stride (1) and the mins (0) are
+// fixed; extents come from the buffers at run time (guarded tails, the GEMM's
+// Generic schedule), and the views are computed per run (generic_views). Operands are passed as *views*: A of a MatMul is flattened to [M, K],
 // a Softmax input to [rows, N], elementwise inputs keep their own (broadcast)
 // shapes. The elementwise op definitions (op -> Halide Expr) live in the .cpp.
 #pragma once
@@ -19,6 +21,8 @@
 namespace dj::specializer {
 
 struct LoweredGroup {
+  GroupKind kind = GroupKind::Elementwise;
+  bool generic = false;
   std::shared_ptr<const jit::CompiledKernel> kernel;
   std::vector<ValueId> inputs;      // kernel inputs in argument order
   std::vector<Shape> input_views;   // the shape each is reshaped to for the kernel
@@ -30,6 +34,10 @@ struct LoweredGroup {
 struct LoweringOptions {
   bool listings = false;  // keep the Halide stmt / LLVM IR / assembly (for `code R ...`)
 };
+
+// For a generic kernel: the input views and the output view/shape for these actual inputs.
+Status generic_views(const LoweredGroup& group, const std::vector<Tensor>& inputs, std::vector<Shape>& input_views,
+                     Shape& output_view, Shape& output_shape);
 
 Expected<LoweredGroup> lower_group(const FusionPlan& plan, const FusionGroup& group, const std::string& kernel_name,
                                    const LoweringOptions& options = {});

@@ -11,6 +11,7 @@ void write_jit_json(JsonWriter& w, const Specializer& specializer, const RegionP
   w.key("jit").begin_object();
   w.field("enabled", true);
   w.field("compiled", s.compiled);
+  w.field("generic", s.generic);
   w.field("failed", s.failed);
   w.field("capped", s.capped);
   w.field("not_compilable", s.not_compilable);
@@ -23,7 +24,8 @@ void write_jit_json(JsonWriter& w, const Specializer& specializer, const RegionP
     for (const auto& spec : specializer.specializations(r.id)) {
       w.begin_object();
       w.field("region", r.label());
-      w.field("guard", signature_to_string(spec->guard()));
+      w.field("guard", spec->guard_text());
+      w.field("generic", spec->info().generic);
       w.field("kernels", static_cast<uint64_t>(spec->info().kernels));
       w.field("interpreted_ops", static_cast<uint64_t>(spec->info().interpreted_ops));
       w.field("compile_ms", spec->info().compile_ms);
@@ -53,7 +55,7 @@ std::string format_specializations(const Specializer& specializer, const RegionP
     for (size_t i = 0; i < specs.size(); ++i) {
       const auto& spec = specs[i];
       std::snprintf(line, sizeof line, "  #%zu  %-36s %2zu kernels %2zu interpreted ops  %8.1f ms compile  %8llu hits\n", i,
-                    signature_to_string(spec->guard()).c_str(), spec->info().kernels, spec->info().interpreted_ops,
+                    spec->guard_text().c_str(), spec->info().kernels, spec->info().interpreted_ops,
                     spec->info().compile_ms, static_cast<unsigned long long>(spec->hits()));
       os << line;
     }
@@ -77,7 +79,7 @@ std::string format_guards(const Specializer& specializer, const Region& region) 
     for (ValueId id : region.inputs) {
       if (at >= w.size()) break;
       os << "  " << region.graph->value(id).name << " ";
-      if (w[at] < 0) {
+      if (w[at] < 0 && !(specs[i]->is_generic() && specs[i]->wildcard()[at])) {
         os << "absent";
         ++at;
         continue;
@@ -85,9 +87,16 @@ std::string format_guards(const Specializer& specializer, const Region& region) 
       int64_t rank = w[at] & 0xff;
       os << dtype_name(static_cast<DType>(w[at] >> 8)) << "[";
       ++at;
-      for (int64_t d = 0; d < rank && at < w.size(); ++d, ++at) os << (d ? "," : "") << w[at];
+      for (int64_t d = 0; d < rank && at < w.size(); ++d, ++at) {
+        os << (d ? "," : "");
+        if (specs[i]->is_generic() && specs[i]->wildcard()[at])
+          os << "any";
+        else
+          os << w[at];
+      }
       os << "]";
     }
+    if (specs[i]->is_generic()) os << "   (generic tier: 'any' dims match any size >= 1)";
     os << "\n";
   }
   return os.str();

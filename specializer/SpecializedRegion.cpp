@@ -15,7 +15,21 @@ Expected<std::shared_ptr<SpecializedRegion>> SpecializedRegion::build(const Fusi
   auto started = std::chrono::steady_clock::now();
   const Region& region = *plan.region;
   const Graph& g = *plan.graph;
-  std::shared_ptr<SpecializedRegion> spec(new SpecializedRegion(plan.signature));
+  std::vector<bool> wildcard;
+  if (plan.generic) {  // the symbolic dims of the declared input shapes match anything
+    size_t at = 0;
+    wildcard.assign(plan.signature.size(), false);
+    for (ValueId id : region.inputs) {
+      if (at >= plan.signature.size()) break;
+      int64_t head = plan.signature[at++];
+      if (head < 0) continue;
+      const auto& declared = g.value(id).shape;
+      int64_t rank = head & 0xff;
+      for (int64_t d = 0; d < rank && at < plan.signature.size(); ++d, ++at)
+        wildcard[at] = !declared || !(*declared)[static_cast<size_t>(d)].is_const();
+    }
+  }
+  std::shared_ptr<SpecializedRegion> spec(new SpecializedRegion(plan.signature, std::move(wildcard)));
   spec->opset_ = opset;
   std::unordered_map<ValueId, int32_t> slot_of;
   auto slot = [&](ValueId id) {
@@ -61,6 +75,7 @@ Expected<std::shared_ptr<SpecializedRegion>> SpecializedRegion::build(const Fusi
       spec->steps_[static_cast<size_t>(last_step[s])].free_after.push_back(static_cast<int32_t>(s));
   spec->num_slots_ = slot_of.size();
   spec->info_.region = region.id;
+  spec->info_.generic = plan.generic;
   spec->info_.plan_text = plan.describe();
   spec->info_.kernels = spec->kernels_.size();
   spec->info_.compile_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
@@ -79,13 +94,26 @@ Status SpecializedRegion::run(const std::vector<Tensor>& inputs, std::vector<Ten
       const LoweredGroup& k = kernels_[static_cast<size_t>(step.kernel)];
       Tensor views[8];
       if (k.inputs.size() > 8) return Status(StatusCode::Internal, "too many kernel inputs");
+      const std::vector<Shape>* input_views = &k.input_views;
+      const Shape* output_view = &k.output_view;
+      const Shape* output_shape = &k.output_shape;
+      std::vector<Shape> run_views;
+      Shape run_output_view, run_output_shape;
+      if (k.generic) {  // this run's shapes
+        std::vector<Tensor> actual;
+        for (int32_t s : step.in_slots) actual.push_back(slots[static_cast<size_t>(s)]);
+        DJ_RETURN_IF_ERROR(generic_views(k, actual, run_views, run_output_view, run_output_shape));
+        input_views = &run_views;
+        output_view = &run_output_view;
+        output_shape = &run_output_shape;
+      }
       for (size_t i = 0; i < k.inputs.size(); ++i) {
         const Tensor& t = slots[static_cast<size_t>(step.in_slots[i])];
-        views[i] = t.shape() == k.input_views[i] ? t : t.reshaped(k.input_views[i]);
+        views[i] = t.shape() == (*input_views)[i] ? t : t.reshaped((*input_views)[i]);
       }
-      Tensor out = Tensor::empty(DType::F32, k.output_view);
+      Tensor out = Tensor::empty(DType::F32, *output_view);
       DJ_RETURN_IF_ERROR(k.kernel->run(std::span<const Tensor>(views, k.inputs.size()), std::span<const Tensor>(&out, 1)));
-      slots[static_cast<size_t>(step.out_slots[0])] = k.output_view == k.output_shape ? out : out.reshaped(k.output_shape);
+      slots[static_cast<size_t>(step.out_slots[0])] = *output_view == *output_shape ? out : out.reshaped(*output_shape);
     } else {
       const Node& node = *step.node;
       std::vector<Tensor> in;
@@ -103,9 +131,27 @@ Status SpecializedRegion::run(const std::vector<Tensor>& inputs, std::vector<Ten
   return {};
 }
 
+bool SpecializedRegion::admits(const int64_t* words, size_t n) const {
+  // Per input: every dim at least 1 and fewer than 2^31 elements (Halide's int32 extents).
+  size_t at = 0;
+  while (at < n) {
+    if (words[at] < 0) {
+      ++at;
+      continue;
+    }
+    int64_t rank = words[at++] & 0xff, numel = 1;
+    for (int64_t d = 0; d < rank && at < n; ++d, ++at) {
+      if (words[at] < 1) return false;
+      numel *= words[at];
+      if (numel >= (int64_t{1} << 31)) return false;
+    }
+  }
+  return true;
+}
+
 std::string SpecializedRegion::describe() const {
   std::ostringstream os;
-  os << "R" << info_.region << " [" << signature_to_string(guard()) << "]: " << info_.kernels << " kernels, "
+  os << "R" << info_.region << " [" << (info_.generic ? "generic " : "") << guard_text() << "]: " << info_.kernels << " kernels, "
      << info_.interpreted_ops << " interpreted ops, compiled in " << static_cast<int64_t>(info_.compile_ms) << " ms, "
      << hits() << " hits";
   return os.str();

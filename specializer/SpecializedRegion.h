@@ -6,6 +6,11 @@
 // interpreted group calls the op's reference kernel exactly as the interpreter
 // would. Slots are freed after their last use. Immutable after build, so any
 // number of threads may run it at once.
+//
+// Built from a generic plan it is the region's shape-generic tier: its guard has
+// wildcards on the symbolic dims (RegionDispatch.h), the kernels' views are worked
+// out per run from the actual shapes, and it declines (admits) signatures with a
+// zero-sized or over-2^31 input, which stay interpreted.
 #pragma once
 
 #include <memory>
@@ -24,6 +29,7 @@ struct SpecializationInfo {
   size_t kernels = 0;          // compiled groups
   size_t interpreted_ops = 0;  // ops left to the reference kernels
   double compile_ms = 0;       // wall time of planning + lowering + compiling all kernels
+  bool generic = false;        // the shape-generic tier
 };
 
 class SpecializedRegion : public CompiledRegion {
@@ -35,6 +41,7 @@ class SpecializedRegion : public CompiledRegion {
                                                             const LoweringOptions& options = {});
 
   Status run(const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs) const override;
+  bool admits(const int64_t* words, size_t n) const override;
   std::string describe() const override;
   const SpecializationInfo& info() const { return info_; }
   const std::vector<LoweredGroup>& kernels() const { return kernels_; }
@@ -47,7 +54,8 @@ class SpecializedRegion : public CompiledRegion {
     std::vector<int32_t> out_slots;
     std::vector<int32_t> free_after;  // slots whose last use is this step
   };
-  explicit SpecializedRegion(SignatureWords guard) : CompiledRegion(std::move(guard)) {}
+  SpecializedRegion(SignatureWords guard, std::vector<bool> wildcard)
+      : CompiledRegion(std::move(guard), std::move(wildcard)) {}
 
   int64_t opset_ = 17;
   std::vector<LoweredGroup> kernels_;

@@ -21,6 +21,8 @@ SpecializerOptions SpecializerOptions::from_environment() {
   SpecializerOptions o;
   const char* jit = std::getenv("DJ_JIT");
   if (jit && (std::strcmp(jit, "off") == 0 || std::strcmp(jit, "0") == 0)) o.enabled = false;
+  if (const char* g = std::getenv("DJ_JIT_GENERIC"); g && (std::strcmp(g, "off") == 0 || std::strcmp(g, "0") == 0))
+    o.generic_tier = false;
   if (const char* cap = std::getenv("DJ_JIT_MAX_SPECS"); cap && *cap) {
     char* end = nullptr;
     long long v = std::strtoll(cap, &end, 10);
@@ -73,29 +75,33 @@ void Specializer::on_hot(const HotEvent& event) {
     stats_.not_compilable += 1;
     return;
   }
+  bool generic = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     size_t& reserved = reserved_[event.region];
     if (reserved >= options_.max_per_region) {
       stats_.capped += 1;
-      return;
+      // Past the cap, one shape-generic version serves every further shape.
+      if (!options_.generic_tier || !generic_tried_.insert(event.region).second) return;
+      generic = true;
+    } else {
+      reserved += 1;  // released again if the compile fails
     }
-    reserved += 1;  // released again if the compile fails
   }
   DJ_LOG_INFO("jit: R" << event.region << " [" << signature_to_string(event.signature) << "] is hot ("
                        << event.count << " runs, " << event.total_ms << " ms): compiling");
   if (!queue_) {
-    (void)compile_and_install(event.region, event.signature);
+    (void)compile_and_install(event.region, event.signature, generic);
     return;
   }
   std::weak_ptr<Specializer> self = weak_from_this();
   const int32_t region = event.region;
   const SignatureWords signature = event.signature;
-  std::string key = "R" + std::to_string(region) + ":" + signature_to_string(signature);
-  queue_->submit(key, 0, [self, region, signature]() -> jit::CompileResult {
+  std::string key = "R" + std::to_string(region) + ":" + (generic ? "generic" : signature_to_string(signature));
+  queue_->submit(key, 0, [self, region, signature, generic]() -> jit::CompileResult {
     auto s = self.lock();
     if (!s) return Status(StatusCode::Internal, "cancelled: the specializer is gone");
-    auto result = s->compile_and_install(region, signature);
+    auto result = s->compile_and_install(region, signature, generic);
     if (!result.ok()) return result.status();
     const auto& kernels = (*result)->kernels();
     return kernels.empty() ? std::shared_ptr<const jit::CompiledKernel>() : kernels.front().kernel;
@@ -103,38 +109,39 @@ void Specializer::on_hot(const HotEvent& event) {
 }
 
 Expected<std::shared_ptr<const SpecializedRegion>> Specializer::compile_and_install(int32_t region,
-                                                                                    const SignatureWords& signature) {
+                                                                                    const SignatureWords& signature,
+                                                                                    bool generic) {
   auto started = std::chrono::steady_clock::now();
   std::function<Status(const Status&)> fail = [&](const Status& st) -> Status {
     std::lock_guard<std::mutex> lock(mutex_);
     stats_.failed += 1;
-    if (reserved_[region] > 0) reserved_[region] -= 1;
+    if (!generic && reserved_[region] > 0) reserved_[region] -= 1;
     failures_.push_back("R" + std::to_string(region) + " [" + signature_to_string(signature) + "]: " + st.message());
     if (failures_.size() > kFailuresKept) failures_.erase(failures_.begin());
     DJ_LOG_WARN("jit: R" << region << " stays interpreted: " << st.message());
     return st;
   };
   try {
-    return plan_and_build(region, signature, started, fail);
+    return plan_and_build(region, signature, generic, started, fail);
   } catch (const std::exception& e) {  // Halide throws; never let it reach the run that triggered the compile
     return fail(make_error(StatusCode::Internal, "compiler exception: ", e.what()));
   }
 }
 
 Expected<std::shared_ptr<const SpecializedRegion>> Specializer::plan_and_build(
-    int32_t region, const SignatureWords& signature, std::chrono::steady_clock::time_point started,
+    int32_t region, const SignatureWords& signature, bool generic, std::chrono::steady_clock::time_point started,
     const std::function<Status(const Status&)>& fail) {
   const Region& r = interpreter_.regions().region(region);
-  auto plan = plan_fusion(r, signature);
+  auto plan = plan_fusion(r, signature, generic);
   if (!plan.ok()) return fail(plan.status());
   if (plan->kernel_count() == 0) {
     std::lock_guard<std::mutex> lock(mutex_);
     stats_.not_compilable += 1;
-    if (reserved_[region] > 0) reserved_[region] -= 1;
+    if (!generic && reserved_[region] > 0) reserved_[region] -= 1;
     return Status(StatusCode::Unsupported, r.label() + ": no op of this region has a compiled lowering");
   }
   static std::atomic<uint64_t> next_name{0};
-  std::string prefix = "dj_r" + std::to_string(region) + "_s" + std::to_string(next_name.fetch_add(1));
+  std::string prefix = "dj_r" + std::to_string(region) + (generic ? "_generic" : "_s") + std::to_string(next_name.fetch_add(1));
   LoweringOptions lopts;
   lopts.listings = options_.listings;
   auto built = SpecializedRegion::build(*plan, interpreter_.model().opset, prefix, lopts);
@@ -145,6 +152,7 @@ Expected<std::shared_ptr<const SpecializedRegion>> Specializer::plan_and_build(
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stats_.compiled += 1;
+    stats_.generic += generic;
     stats_.compile_ms += ms;
   }
   DJ_LOG_INFO("jit: installed " << spec->describe());
@@ -162,7 +170,7 @@ Expected<std::shared_ptr<const SpecializedRegion>> Specializer::compile_now(int3
     std::lock_guard<std::mutex> lock(mutex_);
     reserved_[region] += 1;
   }
-  return compile_and_install(region, signature);
+  return compile_and_install(region, signature, false);
 }
 
 void Specializer::wait_idle() const {

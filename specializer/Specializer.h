@@ -10,18 +10,21 @@
 //   - only Compute regions whose shapes are closed over their inputs, without
 //     router sites (their dispatch statistics come from the interpreted path), and
 //     whose plan has at least one kernel group;
-//   - at most `max_per_region` specializations per region (DJ_JIT_MAX_SPECS,
-//     default 8): later hot signatures of that region stay interpreted, so a stream
-//     of new shapes cannot cause a compile storm; they are counted as capped.
+//   - at most `max_per_region` shape-specialized versions per region
+//     (DJ_JIT_MAX_SPECS, default 8). The first hot signature past the cap compiles
+//     the region's shape-generic tier instead (one version with symbolic extents
+//     and a wildcard guard, FusionPlan.h), which then serves every further shape;
+//     later hot signatures are only counted as capped. So a stream of new shapes
+//     costs at most max_per_region + 1 compiles per region.
 // DJ_JIT=off turns the whole thing off (from_environment); DJ_JIT_THRESHOLD sets
-// the tracer's hot count. Not done yet: the shape-generic tier (one kernel with
-// symbolic extents for regions past the cap) — capped regions run interpreted.
+// the tracer's hot count; DJ_JIT_GENERIC=off disables the generic tier.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -41,12 +44,14 @@ struct SpecializerOptions {
   size_t max_per_region = 8;
   bool background = true;  // false: compile inside on_hot, on the running thread (tests, `compile`)
   bool listings = false;   // keep Halide stmt / LLVM IR / assembly of each kernel
+  bool generic_tier = true;
   // DJ_JIT=off|0 disables; DJ_JIT_MAX_SPECS caps per region.
   static SpecializerOptions from_environment();
 };
 
 struct SpecializerStats {
-  uint64_t compiled = 0;          // specializations installed
+  uint64_t compiled = 0;          // specializations installed (generic ones included)
+  uint64_t generic = 0;           // of which shape-generic
   uint64_t failed = 0;            // planning or compiling failed (the region stays interpreted)
   uint64_t capped = 0;            // hot signatures skipped: the region has max_per_region already
   uint64_t not_compilable = 0;    // hot signatures of regions the JIT does not take (see policy)
@@ -75,9 +80,10 @@ class Specializer : public HotRegionListener, public std::enable_shared_from_thi
  private:
   Specializer(const Interpreter& interpreter, SpecializerOptions options);
   bool region_is_compilable(int32_t region, std::string& why) const;
-  Expected<std::shared_ptr<const SpecializedRegion>> compile_and_install(int32_t region, const SignatureWords& signature);
+  Expected<std::shared_ptr<const SpecializedRegion>> compile_and_install(int32_t region, const SignatureWords& signature,
+                                                                         bool generic);
   Expected<std::shared_ptr<const SpecializedRegion>> plan_and_build(
-      int32_t region, const SignatureWords& signature, std::chrono::steady_clock::time_point started,
+      int32_t region, const SignatureWords& signature, bool generic, std::chrono::steady_clock::time_point started,
       const std::function<Status(const Status&)>& fail);
 
   const Interpreter& interpreter_;
@@ -86,6 +92,7 @@ class Specializer : public HotRegionListener, public std::enable_shared_from_thi
   mutable std::mutex mutex_;
   SpecializerStats stats_;
   std::map<int32_t, size_t> reserved_;  // per region: installed + in flight
+  std::set<int32_t> generic_tried_;     // regions whose generic tier was attempted
   std::vector<std::string> failures_;
   std::atomic<bool> detached_{false};
 };

@@ -165,10 +165,55 @@ TEST(JitDifferential, BackgroundCompileKeepsServingThenSwitches) {
 
 TEST(JitDifferential, CapBoundsSpecializationsPerRegion) {
   JitUnderTest t("dynamic_mlp");
-  // Default cap 8: 12 hot batch sizes give 8 specializations, the rest stay interpreted.
+  // Default cap 8: 12 hot batch sizes give 8 shape-specialized versions, then the
+  // 9th compiles the generic tier, which serves the rest.
   for (int64_t batch = 1; batch <= 12; ++batch) t.check({random_f32({batch, 16}, batch, 1.0f)}, 2, "batch " + std::to_string(batch));
-  EXPECT_EQ(t.specializer->specializations(0).size(), 8u);
+  auto specs = t.specializer->specializations(0);
+  ASSERT_EQ(specs.size(), 9u);
+  EXPECT_TRUE(specs.back()->is_generic());  // exact guards are tried first
+  EXPECT_EQ(t.specializer->stats().generic, 1u);
   EXPECT_EQ(t.specializer->stats().capped, 4u);
+}
+
+TEST(JitDifferential, GenericTierTakesOverUnderAThousandShapes) {
+  JitUnderTest t("dynamic_mlp");
+  // 1,000 distinct batch sizes, each run twice (hot at 2): at most 8 + 1 compiles,
+  // and once the generic tier is in, new shapes run compiled from their first run.
+  for (int64_t batch = 1; batch <= 1000; ++batch)
+    t.check({random_f32({batch, 16}, batch, 1.0f)}, 2, "batch " + std::to_string(batch));
+  SpecializerStats stats = t.specializer->stats();
+  EXPECT_EQ(stats.compiled, 9u);
+  EXPECT_EQ(stats.generic, 1u);
+  EXPECT_EQ(stats.failed, 0u);
+  RegionStats region = t.jit->tracer()->region_stats(0);
+  EXPECT_EQ(region.count, 2000u);
+  EXPECT_GT(region.compiled, 1900u) << "the generic tier should serve nearly every run";
+  auto specs = t.specializer->specializations(0);
+  ASSERT_FALSE(specs.empty());
+  EXPECT_GT(specs.back()->hits(), 1900u);
+  // Shapes it declines (zero rows) stay interpreted and right.
+  t.check({random_f32({0, 16}, 5, 1.0f)}, 1, "batch 0");
+}
+
+TEST(JitDifferential, GenericTierOnSequencesAndExperts) {
+  for (const char* name : {"tiny_encoder", "moe_router"}) {
+    SCOPED_TRACE(name);
+    JitUnderTest t(name);
+    std::mt19937_64 rng(11);
+    for (int i = 0; i < 60; ++i) {
+      std::vector<Tensor> in;
+      if (std::string(name) == "tiny_encoder")
+        in = {random_f32({1 + int64_t(rng() % 3), 1 + int64_t(rng() % 70), 32}, i, 1.0f)};
+      else
+        in = {random_f32({1 + int64_t(rng() % 200), 16}, i, 3.0f)};
+      t.check(in, 2, std::string(name) + " #" + std::to_string(i) + " " + in[0].describe());
+    }
+    SpecializerStats stats = t.specializer->stats();
+    EXPECT_EQ(stats.failed, 0u) << t.specializer->recent_failures().front();
+    EXPECT_GE(stats.generic, 1u);
+    for (const Region& r : t.jit->regions().regions())
+      EXPECT_LE(t.specializer->specializations(r.id).size(), 9u) << r.label();
+  }
 }
 
 }  // namespace
