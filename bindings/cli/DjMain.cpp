@@ -1,5 +1,4 @@
-// The `dj` command: dispatches to its subcommands (run, info) and owns the
-// shared plumbing declared in CliCommands.h.
+// The `dj` command: dispatches to its subcommands (run, info, repl, cache).
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -7,49 +6,6 @@
 #include "bindings/c/dynajit.h"
 #include "bindings/cli/CliCommands.h"
 
-namespace dj {
-
-int report_error(const Status& status) {
-  std::cerr << "dj: error: " << status.message() << "\n";
-  return 1;
-}
-
-int report_usage_error(const std::string& message, const std::string& command) {
-  std::cerr << "dj: error: " << message << "\n(see 'dj " << (command.empty() ? "" : command + " ") << "--help')\n";
-  return 2;
-}
-
-bool take_flag_value(const std::vector<std::string>& args, size_t& i, const std::string& flag, std::string& value,
-                     bool& missing) {
-  const std::string& a = args[i];
-  if (a == flag) {
-    if (i + 1 >= args.size()) {
-      missing = true;
-      return true;
-    }
-    value = args[++i];
-    return true;
-  }
-  if (a.size() > flag.size() && a.compare(0, flag.size(), flag) == 0 && a[flag.size()] == '=') {
-    value = a.substr(flag.size() + 1);
-    return true;
-  }
-  return false;
-}
-
-std::string format_bytes(double bytes) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  int u = 0;
-  while (bytes >= 1024 && u < 4) {
-    bytes /= 1024;
-    ++u;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.2f %s", bytes, units[u]);
-  return buf;
-}
-
-}  // namespace dj
 
 namespace {
 
@@ -65,6 +21,7 @@ const char kUsage[] =
     "                        and opset\n"
     "  repl MODEL            inspect a model interactively: run it, sweep shapes, and see its\n"
     "                        regions, hot shapes, branch paths, routing and time per region\n"
+    "  cache ls|stats|clear|verify   the on-disk code cache ('dj cache --help')\n"
     "\n"
     "options:\n"
     "  -h, --help            this help ('dj run --help' for a command's own)\n"
@@ -75,7 +32,9 @@ const char kUsage[] =
     "(default warn); DJ_MAX_MEMORY_MB caps tensor memory (0 or unset: no cap);\n"
     "DJ_TRACE=off turns tracing off; DJ_TRACE_MAX_SIGNATURES (default 64) bounds the shape\n"
     "signatures kept per region; DJ_JIT_THRESHOLD (default 8) is the count that makes a\n"
-    "(region, signature) hot.\n";
+    "(region, signature) hot; DJ_CACHE_DIR (default ~/.cache/dynajit) and DJ_CACHE_MAX_MB\n"
+    "(default 1024) place and bound the code cache, DJ_CACHE=off disables it, and\n"
+    "DJ_WARM_CACHE=1 loads a model's cached code at load time.\n";
 
 }  // namespace
 
@@ -95,6 +54,7 @@ int main(int argc, char** argv) {
     if (command == "run") return dj::run_command(args);
     if (command == "info") return dj::info_command(args);
     if (command == "repl") return dj::repl_command(args);
+    if (command == "cache") return dj::cache_command(args);
   } catch (const std::exception& e) {
     // Kernels only throw AllocationError and the interpreter catches it; this is a last resort.
     std::cerr << "dj: error: " << e.what() << "\n";
