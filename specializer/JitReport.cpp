@@ -16,6 +16,10 @@ void write_jit_json(JsonWriter& w, const Specializer& specializer, const RegionP
   w.field("capped", s.capped);
   w.field("not_compilable", s.not_compilable);
   w.field("compile_ms", s.compile_ms);
+  w.field("cache", specializer.has_cache());
+  w.field("cache_hits", s.cache_hits);
+  w.field("warm_loaded", s.warm_loaded);
+  w.field("cache_load_ms", s.cache_load_ms);
   w.key("failures").begin_array();
   for (const std::string& f : specializer.recent_failures()) w.value(f);
   w.end_array();
@@ -45,6 +49,14 @@ std::string format_specializations(const Specializer& specializer, const RegionP
                 static_cast<unsigned long long>(s.capped), specializer.options().max_per_region,
                 static_cast<unsigned long long>(s.not_compilable), s.compile_ms);
   os << line;
+  if (specializer.has_cache()) {
+    std::snprintf(line, sizeof line, "code cache: %llu loaded instead of compiled (%llu at load, DJ_WARM_CACHE), %.1f ms loading\n",
+                  static_cast<unsigned long long>(s.cache_hits), static_cast<unsigned long long>(s.warm_loaded),
+                  s.cache_load_ms);
+    os << line;
+  } else {
+    os << "code cache: off\n";
+  }
   bool any = false;
   for (const Region& r : plan.regions()) {
     auto specs = specializer.specializations(r.id);

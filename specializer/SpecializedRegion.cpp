@@ -12,6 +12,13 @@ namespace dj::specializer {
 Expected<std::shared_ptr<SpecializedRegion>> SpecializedRegion::build(const FusionPlan& plan, int64_t opset,
                                                                       const std::string& name_prefix,
                                                                       const LoweringOptions& options) {
+  return build(plan, opset, [&](const FusionGroup& group, size_t index) {
+    return lower_group(plan, group, name_prefix + "_g" + std::to_string(index), options);
+  });
+}
+
+Expected<std::shared_ptr<SpecializedRegion>> SpecializedRegion::build(const FusionPlan& plan, int64_t opset,
+                                                                      const KernelProvider& provider) {
   auto started = std::chrono::steady_clock::now();
   const Region& region = *plan.region;
   const Graph& g = *plan.graph;
@@ -50,8 +57,9 @@ Expected<std::shared_ptr<SpecializedRegion>> SpecializedRegion::build(const Fusi
       for (ValueId id : step.node->outputs) step.out_slots.push_back(id == kNoValue ? -1 : slot(id));
       spec->info_.interpreted_ops += 1;
     } else {
-      std::string name = name_prefix + "_g" + std::to_string(spec->steps_.size());
-      DJ_ASSIGN_OR_RETURN(LoweredGroup lowered, lower_group(plan, group, name, options));
+      DJ_ASSIGN_OR_RETURN(LoweredGroup lowered, provider(group, spec->kernels_.size()));
+      if (lowered.kind != group.kind || lowered.inputs.size() > 8)
+        return make_error(StatusCode::Internal, "kernel ", spec->kernels_.size(), " does not fit its group");
       for (ValueId id : lowered.inputs) step.in_slots.push_back(slot(id));
       step.out_slots.push_back(slot(lowered.output));
       step.kernel = static_cast<int>(spec->kernels_.size());

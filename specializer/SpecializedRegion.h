@@ -13,6 +13,7 @@
 // zero-sized or over-2^31 input, which stay interpreted.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,11 +35,17 @@ struct SpecializationInfo {
 
 class SpecializedRegion : public CompiledRegion {
  public:
+  // Where the kernel of each kernel group comes from: compiled now (lower_group),
+  // or loaded from the code cache. Called in group order with the kernel's index.
+  using KernelProvider = std::function<Expected<LoweredGroup>(const FusionGroup& group, size_t kernel_index)>;
+
   // Lowers and compiles every kernel group of `plan`. `opset`: the model's, for
   // the interpreted ops.
   static Expected<std::shared_ptr<SpecializedRegion>> build(const FusionPlan& plan, int64_t opset,
                                                             const std::string& name_prefix,
                                                             const LoweringOptions& options = {});
+  static Expected<std::shared_ptr<SpecializedRegion>> build(const FusionPlan& plan, int64_t opset,
+                                                            const KernelProvider& kernels);
 
   Status run(const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs) const override;
   bool admits(const int64_t* words, size_t n) const override;

@@ -21,6 +21,7 @@ SpecializerOptions SpecializerOptions::from_environment() {
   SpecializerOptions o;
   const char* jit = std::getenv("DJ_JIT");
   if (jit && (std::strcmp(jit, "off") == 0 || std::strcmp(jit, "0") == 0)) o.enabled = false;
+  if (const char* w = std::getenv("DJ_WARM_CACHE"); w && std::strcmp(w, "1") == 0) o.warm_cache = true;
   if (const char* g = std::getenv("DJ_JIT_GENERIC"); g && (std::strcmp(g, "off") == 0 || std::strcmp(g, "0") == 0))
     o.generic_tier = false;
   if (const char* cap = std::getenv("DJ_JIT_MAX_SPECS"); cap && *cap) {
@@ -41,6 +42,8 @@ Specializer::Specializer(const Interpreter& interpreter, SpecializerOptions opti
 
 std::shared_ptr<Specializer> Specializer::attach(const Interpreter& interpreter, SpecializerOptions options) {
   std::shared_ptr<Specializer> s(new Specializer(interpreter, options));
+  if (options.use_cache) s->cache_ = SpecializationCache::open(interpreter);
+  if (options.warm_cache && s->cache_) s->warm_from_cache();
   if (interpreter.tracer()) interpreter.tracer()->set_listener(s);
   return s;
 }
@@ -69,6 +72,10 @@ bool Specializer::region_is_compilable(int32_t region, std::string& why) const {
 
 void Specializer::on_hot(const HotEvent& event) {
   if (detached_.load()) return;
+  // Already installed under this exact guard (e.g. by a warm start): nothing to do.
+  const SignatureWords& w = event.signature;
+  if (const CompiledRegion* c = interpreter_.dispatch().find(event.region, w.data(), w.size(), hash_signature(w.data(), w.size())))
+    if (!c->is_generic()) return;
   std::string why;
   if (!region_is_compilable(event.region, why)) {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -140,6 +147,10 @@ Expected<std::shared_ptr<const SpecializedRegion>> Specializer::plan_and_build(
     if (!generic && reserved_[region] > 0) reserved_[region] -= 1;
     return Status(StatusCode::Unsupported, r.label() + ": no op of this region has a compiled lowering");
   }
+  if (cache_) {
+    auto from_cache = install_from_cache(region, signature, generic, nullptr);
+    if (from_cache.ok()) return from_cache;
+  }
   static std::atomic<uint64_t> next_name{0};
   std::string prefix = "dj_r" + std::to_string(region) + (generic ? "_generic" : "_s") + std::to_string(next_name.fetch_add(1));
   LoweringOptions lopts;
@@ -148,6 +159,7 @@ Expected<std::shared_ptr<const SpecializedRegion>> Specializer::plan_and_build(
   if (!built.ok()) return fail(built.status());
   std::shared_ptr<const SpecializedRegion> spec = *built;
   interpreter_.dispatch().install(region, spec);
+  if (cache_) cache_->store(cache_->key(region, signature, generic), *spec, signature, generic);
   double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -157,6 +169,68 @@ Expected<std::shared_ptr<const SpecializedRegion>> Specializer::plan_and_build(
   }
   DJ_LOG_INFO("jit: installed " << spec->describe());
   return spec;
+}
+
+// Loads (region, signature, tier) from the cache — from `entry` when given (warm
+// start) — and installs it. An error means: compile instead.
+Expected<std::shared_ptr<const SpecializedRegion>> Specializer::install_from_cache(int32_t region,
+                                                                                   const SignatureWords& signature,
+                                                                                   bool generic,
+                                                                                   const codecache::CacheEntry* entry) {
+  auto started = std::chrono::steady_clock::now();
+  const Region& r = interpreter_.regions().region(region);
+  auto plan = plan_fusion(r, signature, generic);
+  if (!plan.ok()) return plan.status();
+  std::shared_ptr<SpecializedRegion> spec =
+      entry ? cache_->build_from_entry(*plan, *entry) : cache_->load(*plan, cache_->key(region, signature, generic));
+  if (!spec) return Status(StatusCode::Unsupported, "not in the cache");
+  interpreter_.dispatch().install(region, spec);
+  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stats_.cache_hits += 1;
+    stats_.cache_load_ms += ms;
+    stats_.generic += generic;
+  }
+  DJ_LOG_INFO("jit: loaded from the code cache in " << ms << " ms: " << spec->describe());
+  return std::shared_ptr<const SpecializedRegion>(spec);
+}
+
+void Specializer::warm_from_cache() {
+  auto started = std::chrono::steady_clock::now();
+  size_t installed = 0;
+  for (auto& stored : cache_->model_entries()) {
+    const EntryHeader& h = stored.header;
+    std::string why;
+    if (h.region < 0 || static_cast<size_t>(h.region) >= interpreter_.regions().size() ||
+        !region_is_compilable(h.region, why))
+      continue;
+    // The key is recomputed from what this model is now: an entry that does not
+    // belong to this region (or was tampered with) cannot be installed.
+    if (!(cache_->key(h.region, h.signature, h.generic) == stored.key)) continue;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (h.generic) {
+        if (!generic_tried_.insert(h.region).second) continue;
+      } else if (reserved_[h.region] >= options_.max_per_region) {
+        continue;
+      } else {
+        reserved_[h.region] += 1;
+      }
+    }
+    auto result = install_from_cache(h.region, h.signature, h.generic, &stored.entry);
+    if (result.ok()) {
+      ++installed;
+      std::lock_guard<std::mutex> lock(mutex_);
+      stats_.warm_loaded += 1;
+    } else {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!h.generic && reserved_[h.region] > 0) reserved_[h.region] -= 1;
+    }
+  }
+  DJ_LOG_INFO("jit: warm start installed " << installed << " cached specializations in "
+                                           << std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count()
+                                           << " ms");
 }
 
 Expected<std::shared_ptr<const SpecializedRegion>> Specializer::compile_now(int32_t region,

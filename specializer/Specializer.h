@@ -18,6 +18,10 @@
 //     costs at most max_per_region + 1 compiles per region.
 // DJ_JIT=off turns the whole thing off (from_environment); DJ_JIT_THRESHOLD sets
 // the tracer's hot count; DJ_JIT_GENERIC=off disables the generic tier.
+// Code cache (SpecializationCache.h): before compiling, the key is looked up on
+// disk and a hit is loaded instead (no Halide/LLVM work); a fresh compile is
+// stored. With DJ_WARM_CACHE=1, attach() installs every cached specialization of
+// this model before returning, so the first run of a cached shape is compiled.
 #pragma once
 
 #include <atomic>
@@ -31,6 +35,7 @@
 #include <vector>
 
 #include "runtime/Interpreter.h"
+#include "specializer/SpecializationCache.h"
 #include "specializer/SpecializedRegion.h"
 
 namespace dj::jit {
@@ -45,6 +50,8 @@ struct SpecializerOptions {
   bool background = true;  // false: compile inside on_hot, on the running thread (tests, `compile`)
   bool listings = false;   // keep Halide stmt / LLVM IR / assembly of each kernel
   bool generic_tier = true;
+  bool use_cache = true;    // the on-disk code cache (DJ_CACHE=off also disables it)
+  bool warm_cache = false;  // DJ_WARM_CACHE=1: attach() installs every cached specialization of the model
   // DJ_JIT=off|0 disables; DJ_JIT_MAX_SPECS caps per region.
   static SpecializerOptions from_environment();
 };
@@ -55,7 +62,10 @@ struct SpecializerStats {
   uint64_t failed = 0;            // planning or compiling failed (the region stays interpreted)
   uint64_t capped = 0;            // hot signatures skipped: the region has max_per_region already
   uint64_t not_compilable = 0;    // hot signatures of regions the JIT does not take (see policy)
-  double compile_ms = 0;          // total time spent compiling
+  uint64_t cache_hits = 0;        // specializations loaded from the code cache instead of compiled
+  uint64_t warm_loaded = 0;       // of which installed at attach (DJ_WARM_CACHE=1)
+  double compile_ms = 0;          // total time spent compiling (cache hits excluded)
+  double cache_load_ms = 0;       // total time spent loading from the cache
 };
 
 class Specializer : public HotRegionListener, public std::enable_shared_from_this<Specializer> {
@@ -76,6 +86,8 @@ class Specializer : public HotRegionListener, public std::enable_shared_from_thi
   std::vector<std::string> recent_failures() const;  // the last few failure messages
   std::vector<std::shared_ptr<const SpecializedRegion>> specializations(int32_t region) const;
   const SpecializerOptions& options() const { return options_; }
+  bool has_cache() const { return cache_ != nullptr; }
+  SpecializationCache* cache() const { return cache_.get(); }
 
  private:
   Specializer(const Interpreter& interpreter, SpecializerOptions options);
@@ -86,8 +98,14 @@ class Specializer : public HotRegionListener, public std::enable_shared_from_thi
       int32_t region, const SignatureWords& signature, bool generic, std::chrono::steady_clock::time_point started,
       const std::function<Status(const Status&)>& fail);
 
+  void warm_from_cache();
+  Expected<std::shared_ptr<const SpecializedRegion>> install_from_cache(int32_t region, const SignatureWords& signature,
+                                                                        bool generic,
+                                                                        const codecache::CacheEntry* entry);
+
   const Interpreter& interpreter_;
   SpecializerOptions options_;
+  std::unique_ptr<SpecializationCache> cache_;
   std::unique_ptr<jit::CompileQueue> queue_;
   mutable std::mutex mutex_;
   SpecializerStats stats_;

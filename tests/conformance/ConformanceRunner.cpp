@@ -168,6 +168,7 @@ Outcome run_test(const fs::path& dir, std::string& reason, bool jit) {
   if (jit) {
     specializer::SpecializerOptions so;
     so.background = false;
+    so.use_cache = false;  // compile every time: this checks the compiler, not the cache
     specializer = specializer::Specializer::attach(interp, so);
   }
   struct Detach {

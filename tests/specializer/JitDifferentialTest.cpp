@@ -71,6 +71,7 @@ struct JitUnderTest {
     jit = std::make_unique<Interpreter>(model, on);
     SpecializerOptions so;
     so.background = background;
+    so.use_cache = false;  // these tests count compiles; the cache has its own tests
     specializer = Specializer::attach(*jit, so);
   }
   ~JitUnderTest() { specializer->detach(); }

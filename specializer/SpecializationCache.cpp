@@ -1,0 +1,133 @@
+// SpecializationCache: keys, load, store and warm-start listing over codecache/.
+#include "specializer/SpecializationCache.h"
+
+#include <chrono>
+
+#include "codecache/CacheKey.h"
+#include "codecache/RegionFingerprint.h"
+#include "jit/HalideRuntimeObject.h"
+#include "jit/HostTarget.h"
+#include "runtime/Log.h"
+
+#ifndef DJ_TOOLCHAIN_VERSIONS
+#define DJ_TOOLCHAIN_VERSIONS "dynajit dev, halide 14, llvm 14"
+#endif
+
+namespace dj::specializer {
+namespace {
+
+// Bump when the lowering or the metadata format changes what a key's code means.
+constexpr const char* kLoweringFormat = "lowering 1";
+
+void use_cache_for_halide_runtime(std::shared_ptr<codecache::CodeCache> cache) {
+  static std::once_flag once;
+  std::call_once(once, [&] {
+    // Best effort: if the ORC session already exists, it has its runtime.
+    (void)jit::OrcSession::set_runtime_object_source([cache]() -> Expected<std::vector<uint8_t>> {
+      codecache::LookupResult hit = cache->lookup_runtime_object();
+      if (hit.outcome == codecache::LookupOutcome::Hit && !hit.entry.objects.empty()) {
+        DJ_LOG_INFO("jit: Halide runtime loaded from the code cache");
+        return hit.entry.objects.front().bytes;
+      }
+      auto started = std::chrono::steady_clock::now();
+      DJ_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, jit::compile_halide_runtime_object());
+      double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+      Status stored = cache->store_runtime_object(bytes, ms);
+      if (!stored.ok()) DJ_LOG_WARN("code cache: the Halide runtime was not stored: " << stored.message());
+      return bytes;
+    });
+  });
+}
+
+}  // namespace
+
+const std::string& toolchain_versions() {
+  static const std::string versions = DJ_TOOLCHAIN_VERSIONS;
+  return versions;
+}
+
+std::unique_ptr<SpecializationCache> SpecializationCache::open(const Interpreter& interpreter) {
+  auto cache = codecache::CodeCache::open_from_environment(jit::host_target().key, toolchain_versions());
+  if (!cache) return nullptr;
+  use_cache_for_halide_runtime(cache);
+  return std::unique_ptr<SpecializationCache>(new SpecializationCache(interpreter, std::move(cache)));
+}
+
+SpecializationCache::SpecializationCache(const Interpreter& interpreter, std::shared_ptr<codecache::CodeCache> cache)
+    : interpreter_(interpreter), cache_(std::move(cache)), region_fingerprints_(interpreter.regions().size()) {
+  model_hex_ = codecache::fingerprint_model(interpreter.model(), interpreter.regions()).hex();
+}
+
+codecache::Digest256 SpecializationCache::key(int32_t region, const SignatureWords& signature, bool generic) {
+  codecache::CacheKeyParts parts;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto& fp = region_fingerprints_[static_cast<size_t>(region)];
+    if (!fp) fp = codecache::fingerprint_region(interpreter_.regions().region(region), interpreter_.model().opset);
+    parts.region = *fp;
+  }
+  parts.signature = signature;
+  parts.specialization = std::string(generic ? "generic" : "exact") + "; " + kLoweringFormat;
+  parts.target = jit::host_target().key;
+  parts.versions = toolchain_versions();
+  return codecache::compute_cache_key(parts);
+}
+
+std::shared_ptr<SpecializedRegion> SpecializationCache::load(const FusionPlan& plan, const codecache::Digest256& key) {
+  codecache::LookupResult found = cache_->lookup(key);
+  if (found.outcome == codecache::LookupOutcome::Miss) return nullptr;
+  if (found.outcome != codecache::LookupOutcome::Hit) {
+    DJ_LOG_WARN("code cache: entry " << key.short_hex() << " is " << codecache::lookup_outcome_name(found.outcome)
+                                     << " (" << found.problem << "); compiling again");
+    return nullptr;
+  }
+  return build_from_entry(plan, found.entry);
+}
+
+std::shared_ptr<SpecializedRegion> SpecializationCache::build_from_entry(const FusionPlan& plan,
+                                                                         const codecache::CacheEntry& entry) {
+  const codecache::Digest256& key = entry.key;
+  const auto& objects = entry.objects;
+  auto built = SpecializedRegion::build(plan, interpreter_.model().opset,
+                                        [&](const FusionGroup&, size_t index) -> Expected<LoweredGroup> {
+                                          if (index >= objects.size())
+                                            return Status(StatusCode::InvalidArgument, "the entry has too few kernels");
+                                          return kernel_from_cache_object(objects[index], jit::host_target().key);
+                                        });
+  if (!built.ok()) {
+    DJ_LOG_WARN("code cache: entry " << key.short_hex() << " does not fit this region (" << built.status().message()
+                                     << "); compiling again");
+    return nullptr;
+  }
+  if ((*built)->kernels().size() != objects.size()) {
+    DJ_LOG_WARN("code cache: entry " << key.short_hex() << " has extra kernels; compiling again");
+    return nullptr;
+  }
+  return *built;
+}
+
+void SpecializationCache::store(const codecache::Digest256& key, const SpecializedRegion& spec,
+                                const SignatureWords& signature, bool generic) {
+  codecache::CacheEntry entry;
+  entry.key = key;
+  entry.model = model_hex_;
+  entry.description = "R" + std::to_string(spec.info().region) + " " + spec.guard_text() + (generic ? " generic" : " exact");
+  entry.metadata = encode_entry_header(EntryHeader{spec.info().region, signature, generic});
+  entry.compile_ms = spec.info().compile_ms;
+  for (const LoweredGroup& g : spec.kernels()) entry.objects.push_back(kernel_to_cache_object(g));
+  Status st = cache_->store(std::move(entry));
+  if (!st.ok()) DJ_LOG_INFO("code cache: not stored: " << st.message());
+}
+
+std::vector<SpecializationCache::Stored> SpecializationCache::model_entries() {
+  std::vector<Stored> out;
+  for (const codecache::Digest256& key : cache_->model_entries(model_hex_)) {
+    codecache::LookupResult found = cache_->lookup(key);
+    if (found.outcome != codecache::LookupOutcome::Hit) continue;
+    auto header = decode_entry_header(found.entry.metadata);
+    if (header.ok()) out.push_back(Stored{key, *header, std::move(found.entry)});
+  }
+  return out;
+}
+
+}  // namespace dj::specializer

@@ -1,0 +1,65 @@
+// SpecializationCache: the specializer's use of the on-disk code cache
+// (codecache/) — keys for (region, signature, tier), loading a specialization's
+// kernels instead of compiling them, storing freshly compiled ones, the model's
+// entries for DJ_WARM_CACHE, and the Halide runtime object.
+//
+// Key = SHA-256 of: the region's canonical IR fingerprint (names ignored, weights
+// included), the guard words, the tier and the lowering format, the host target
+// key (CPU features) and the toolchain versions. A hit loads objects with
+// jit::load_object: no Halide lowering, no LLVM optimization, only ORC linking.
+// A damaged or foreign entry is counted and removed by the store and the region
+// is compiled again (and re-stored) — never loaded. Thread-safe.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "codecache/CodeCache.h"
+#include "runtime/Interpreter.h"
+#include "specializer/CachedKernels.h"
+#include "specializer/SpecializedRegion.h"
+
+namespace dj::specializer {
+
+class SpecializationCache {
+ public:
+  // Null when the cache is off (DJ_CACHE=off) or its directory was refused (a
+  // warning says why). Also makes the cache the source of the Halide runtime object
+  // for this process (once per process).
+  static std::unique_ptr<SpecializationCache> open(const Interpreter& interpreter);
+
+  codecache::Digest256 key(int32_t region, const SignatureWords& signature, bool generic);
+  // A specialization built from the cached kernels of `key`, or null (miss, or a
+  // damaged/foreign entry, which the store has counted and removed).
+  std::shared_ptr<SpecializedRegion> load(const FusionPlan& plan, const codecache::Digest256& key);
+  // The same from an entry already read (warm start).
+  std::shared_ptr<SpecializedRegion> build_from_entry(const FusionPlan& plan, const codecache::CacheEntry& entry);
+  void store(const codecache::Digest256& key, const SpecializedRegion& spec, const SignatureWords& signature,
+             bool generic);
+  // This model's entries with their headers, for DJ_WARM_CACHE (unreadable ones skipped).
+  struct Stored {
+    codecache::Digest256 key;
+    EntryHeader header;
+    codecache::CacheEntry entry;
+  };
+  std::vector<Stored> model_entries();
+
+  codecache::CodeCache& store_handle() { return *cache_; }
+  const std::string& model_hex() const { return model_hex_; }
+
+ private:
+  SpecializationCache(const Interpreter& interpreter, std::shared_ptr<codecache::CodeCache> cache);
+  const Interpreter& interpreter_;
+  std::shared_ptr<codecache::CodeCache> cache_;
+  std::string model_hex_;
+  std::mutex mutex_;
+  std::vector<std::optional<codecache::Digest256>> region_fingerprints_;
+};
+
+// "dynajit 0.1.0, halide 14, llvm 14": part of every key and entry.
+const std::string& toolchain_versions();
+
+}  // namespace dj::specializer
