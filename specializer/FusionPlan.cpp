@@ -146,6 +146,20 @@ class Planner {
     return rank >= 1 && (axis == -1 || axis == rank - 1);
   }
 
+  // Whether only the last node's output of `run` is read outside it (and every
+  // other value it makes is read inside it, so all are ancestors of the last).
+  bool single_output(const std::vector<int32_t>& run) const {
+    std::map<ValueId, int32_t> inside;
+    for (int32_t j : run)
+      for (ValueId in : node(j).inputs) inside[in] += 1;
+    for (size_t k = 0; k + 1 < run.size(); ++k) {
+      ValueId v = node(run[k]).outputs[0];
+      int32_t in_run = inside.count(v) ? inside[v] : 0;
+      if (in_run == 0 || readers_[static_cast<size_t>(v)] != in_run) return false;
+    }
+    return true;
+  }
+
   void add_inputs(FusionGroup& group, const Node& n, const std::set<ValueId>& internal) {
     for (ValueId id : n.inputs) {
       if (id == kNoValue || internal.count(id)) continue;
@@ -204,19 +218,27 @@ class Planner {
       group.n = s.back();
       group.m = numel_of(s) / s.back();
     } else if (elementwise_ok(n)) {
+      // A run of consecutive elementwise ops, each reading something the run made
+      // (a DAG: x*sigmoid(x), GELU's x*(1+erf(x/sqrt2))), cut back until every value
+      // but the last is read only inside the run — one kernel, one output.
       group.kind = GroupKind::Elementwise;
-      group.nodes.push_back(first);
-      add_inputs(group, n, internal);
-      ValueId out = n.outputs[0];
-      while (only_read_by(out, next) && elementwise_ok(node(next)) &&
-             shape(node(next).outputs[0]).size() >= shape(out).size()) {
-        internal.insert(out);
-        add_inputs(group, node(next), internal);
-        group.nodes.push_back(next);
-        out = node(next).outputs[0];
-        ++next;
+      std::vector<int32_t> run = {first};
+      std::set<ValueId> made = {n.outputs[0]};
+      for (int32_t j = first + 1; j < plan_.region->end_node && elementwise_ok(node(j)); ++j) {
+        bool connected = false;
+        for (ValueId in : node(j).inputs) connected |= made.count(in) > 0;
+        if (!connected) break;
+        run.push_back(j);
+        made.insert(node(j).outputs[0]);
       }
-      group.output = out;
+      while (run.size() > 1 && !single_output(run)) run.pop_back();
+      for (int32_t j : run) {
+        add_inputs(group, node(j), internal);
+        internal.insert(node(j).outputs[0]);
+        group.nodes.push_back(j);
+      }
+      group.output = node(run.back()).outputs[0];
+      next = run.back() + 1;
     } else {
       group.kind = GroupKind::Interpreted;
       group.nodes.push_back(first);

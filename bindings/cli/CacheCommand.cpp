@@ -37,7 +37,7 @@ const char kCacheUsage[] =
     "  verify          read every entry and check its checksum and key; damaged ones are\n"
     "                  removed (they are rebuilt when next needed); stale temporaries of\n"
     "                  crashed writers are removed and indexes compacted\n"
-    "  warm MODEL      precompile MODEL for given shapes ahead of deployment (not yet)\n"
+    "  warm MODEL      precompile MODEL for given shapes ahead of deployment ('dj cache warm --help')\n"
     "\n"
     "options:\n"
     "  --dir DIR       the cache directory (default: DJ_CACHE_DIR, else\n"
@@ -147,6 +147,7 @@ int cache_verify(codecache::CodeCache& cache) {
 }  // namespace
 
 int cache_command(const std::vector<std::string>& args) {
+  if (!args.empty() && args[0] == "warm") return cache_warm_command(std::vector<std::string>(args.begin() + 1, args.end()));
   std::string sub, dir, model;
   bool json = false;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -160,7 +161,6 @@ int cache_command(const std::vector<std::string>& args) {
       if (missing) return report_usage_error("--dir needs a directory", "cache");
       continue;
     }
-    if (sub == "warm") continue;  // its arguments (MODEL, --shapes ...) are not read yet: see below
     if (a == "--json") {
       json = true;
     } else if (!a.empty() && a[0] == '-') {
@@ -177,13 +177,10 @@ int cache_command(const std::vector<std::string>& args) {
   if (sub != "ls" && sub != "stats" && sub != "clear" && sub != "verify" && sub != "warm")
     return report_usage_error("unknown subcommand '" + sub + "'", "cache");
   if (json && sub != "stats") return report_usage_error("--json is only for 'dj cache stats'", "cache");
-  if (sub == "warm")
-    return report_error(Status(StatusCode::Unsupported,
-                               "'dj cache warm' is not implemented yet (it needs the specializer to compile "
-                               "ahead of time); run the model with the cache enabled to fill it instead"));
 
   codecache::CodeCacheOptions options = codecache::CodeCacheOptions::from_environment();
   if (!dir.empty()) options.dir = dir;
+
   if (options.dir.empty())
     return report_error(Status(StatusCode::InvalidArgument, "no cache directory: set DJ_CACHE_DIR or HOME, or pass --dir"));
   auto cache = codecache::CodeCache::open(options);

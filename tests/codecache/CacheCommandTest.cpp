@@ -1,6 +1,6 @@
 // `dj cache ...` on a real cache directory: ls (all, and one model's entries found
 // through its index by content), stats (text and JSON counts), verify (finds and
-// removes a damaged entry, exit 1, then 0), clear, warm (a clear "not yet"),
+// removes a damaged entry, exit 1, then 0), clear, warm (usage errors; with the JIT, real precompiles),
 // usage errors, and refusing a group-writable directory.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -109,8 +109,11 @@ TEST(CacheCommand, LsModelShowsOnlyThatModelsEntries) {
 TEST(CacheCommand, WarmUsageAndRefusal) {
   TempDir tmp;
   CommandResult warm = run_cache({"warm", "model.onnx", "--shapes", "x=1x4", "--dir", tmp.cache_dir()});
-  EXPECT_EQ(warm.code, 1);
-  EXPECT_TRUE(contains(warm.err, "not implemented yet")) << warm.err;
+  EXPECT_EQ(warm.code, 2);  // the option is --shape
+  EXPECT_TRUE(contains(warm.err, "unknown option '--shapes'")) << warm.err;
+  CommandResult no_shape = run_cache({"warm", "model.onnx", "--dir", tmp.cache_dir()});
+  EXPECT_EQ(no_shape.code, 2);
+  EXPECT_TRUE(contains(no_shape.err, "no --shape given")) << no_shape.err;
   EXPECT_EQ(run_cache({"--help"}).code, 0);
   EXPECT_TRUE(contains(run_cache({"--help"}).out, "usage: dj cache"));
   EXPECT_EQ(run_cache({}).code, 2);
@@ -127,3 +130,31 @@ TEST(CacheCommand, WarmUsageAndRefusal) {
 
 }  // namespace
 }  // namespace dj::codecache
+
+#ifdef DJ_HAVE_JIT
+namespace dj::codecache {
+namespace {
+
+TEST(CacheCommand, WarmPrecompilesShapesIntoTheCache) {
+  TempDir tmp;
+  const std::string model = std::string(DJ_SOURCE_DIR) + "/models/dynamic_mlp.onnx";
+  CommandResult warm = run_cache({"warm", model, "--shape", "x=4x16", "--shape", "x=32x16", "--dir", tmp.cache_dir()});
+  ASSERT_EQ(warm.code, 0) << warm.err << warm.out;
+  EXPECT_TRUE(contains(warm.out, "2 specializations")) << warm.out;
+  CommandResult ls = run_cache({"ls", model, "--dir", tmp.cache_dir()});
+  EXPECT_TRUE(contains(ls.out, "2 cached entries")) << ls.out;
+  EXPECT_TRUE(contains(ls.out, "R0 4x16:f32 exact")) << ls.out;
+  EXPECT_TRUE(contains(ls.out, "R0 32x16:f32 exact")) << ls.out;
+  // Again: now loaded from the cache, nothing compiled.
+  CommandResult again = run_cache({"warm", model, "--shape", "x=4x16", "--dir", tmp.cache_dir()});
+  ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_TRUE(contains(again.out, "0 compiled")) << again.out;
+  EXPECT_TRUE(contains(again.out, "1 loaded instead of compiled")) << again.out;
+  CommandResult bad = run_cache({"warm", model, "--shape", "x=4x15", "--dir", tmp.cache_dir()});
+  EXPECT_EQ(bad.code, 1);  // a shape the model refuses: named, no crash
+  EXPECT_TRUE(contains(bad.err, "x")) << bad.err;
+}
+
+}  // namespace
+}  // namespace dj::codecache
+#endif

@@ -1,0 +1,89 @@
+// FusionPlan: what becomes one kernel — elementwise DAGs with one escaping value,
+// GEMM with its bias/ReLU epilogue, Softmax — and what is cut where a value
+// escapes the group.
+#include <gtest/gtest.h>
+
+#include "frontend/OnnxLoader.h"
+#include "runtime/Region.h"
+#include "specializer/FusionPlan.h"
+
+namespace dj::specializer {
+namespace {
+
+FusionPlan plan_text(const char* text, const Shape& input, std::shared_ptr<const Model>& keep,
+                     std::shared_ptr<const RegionPlan>& regions) {
+  auto m = load_onnx_text(text);
+  EXPECT_TRUE(m.ok()) << m.status().message();
+  keep = std::make_shared<const Model>(std::move(m).value());
+  regions = RegionPlan::build(*keep);
+  SignatureWords sig;
+  append_signature(sig, Tensor::borrow(nullptr, DType::F32, input));
+  auto plan = plan_fusion(regions->region(0), sig);
+  EXPECT_TRUE(plan.ok()) << plan.status().message();
+  return std::move(plan).value();
+}
+
+std::string kinds(const FusionPlan& p) {
+  std::string s;
+  for (const auto& g : p.groups) s += std::string(s.empty() ? "" : " ") + group_kind_name(g.kind) + ":" + std::to_string(g.nodes.size());
+  return s;
+}
+
+TEST(FusionPlan, SwishPlusBiasIsOneKernel) {
+  std::shared_ptr<const Model> m;
+  std::shared_ptr<const RegionPlan> r;
+  FusionPlan p = plan_text(R"(<ir_version: 8, opset_import: ["" : 17]>
+g (float[n, 8] x) => (float[n, 8] y) <float[8] b = {1,2,3,4,5,6,7,8}> {
+  s = Sigmoid(x)
+  t = Mul(x, s)
+  y = Add(t, b)
+})", {4, 8}, m, r);
+  EXPECT_EQ(kinds(p), "elementwise:3");
+  EXPECT_EQ(p.groups[0].inputs.size(), 2u);  // x and b
+}
+
+TEST(FusionPlan, GeluDagIsOneKernel) {
+  std::shared_ptr<const Model> m;
+  std::shared_ptr<const RegionPlan> r;
+  FusionPlan p = plan_text(R"(<ir_version: 8, opset_import: ["" : 17]>
+g (float[n, 8] x) => (float[n, 8] y) <float[8] b = {1,2,3,4,5,6,7,8}, float r2 = {1.4142135}, float one = {1.0}, float half = {0.5}> {
+  u = Add(x, b)
+  v = Div(u, r2)
+  e = Erf(v)
+  w = Add(e, one)
+  z = Mul(u, w)
+  y = Mul(z, half)
+})", {4, 8}, m, r);
+  EXPECT_EQ(kinds(p), "elementwise:6");
+}
+
+TEST(FusionPlan, AValueReadOutsideCutsTheGroup) {
+  std::shared_ptr<const Model> m;
+  std::shared_ptr<const RegionPlan> r;
+  FusionPlan p = plan_text(R"(<ir_version: 8, opset_import: ["" : 17]>
+g (float[n, 8] x) => (float[n, 8] y, float[n, 8] s) {
+  s = Sigmoid(x)
+  t = Mul(x, s)
+  y = Relu(t)
+})", {4, 8}, m, r);
+  // s is a graph output: the run stops at Sigmoid, then Mul+Relu fuse.
+  EXPECT_EQ(kinds(p), "elementwise:1 elementwise:2");
+}
+
+TEST(FusionPlan, GemmTakesItsEpilogue) {
+  std::shared_ptr<const Model> m;
+  std::shared_ptr<const RegionPlan> r;
+  FusionPlan p = plan_text(R"(<ir_version: 8, opset_import: ["" : 17]>
+g (float[n, 4] x) => (float[n, 3] y) <float[4, 3] w = {1,2,3,4,5,6,7,8,9,10,11,12}, float[3] b = {1,2,3}> {
+  h = MatMul(x, w)
+  z = Add(h, b)
+  a = Relu(z)
+  y = Softmax(a)
+})", {5, 4}, m, r);
+  EXPECT_EQ(kinds(p), "gemm:3 softmax:1");
+  EXPECT_TRUE(p.groups[0].gemm_relu);
+  EXPECT_EQ(p.groups[0].m, 5);
+}
+
+}  // namespace
+}  // namespace dj::specializer
