@@ -11,6 +11,7 @@ void write_jit_json(JsonWriter& w, const Specializer& specializer, const RegionP
   w.key("jit").begin_object();
   w.field("enabled", true);
   w.field("compiled", s.compiled);
+  w.field("in_flight", static_cast<uint64_t>(specializer.compiles_in_flight()));
   w.field("generic", s.generic);
   w.field("failed", s.failed);
   w.field("capped", s.capped);

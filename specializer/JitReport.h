@@ -2,7 +2,7 @@
 // stats JSON (dj_model_stats, `dj run --stats-json`) and the REPL's `specs` and
 // `guards` tables.
 //
-// JSON: "jit": { "enabled": true, "compiled", "failed", "capped", "not_compilable",
+// JSON: "jit": { "enabled": true, "compiled", "in_flight", "failed", "capped", "not_compilable",
 //   "compile_ms", "failures": [str...],
 //   "specializations": [ { "region", "guard", "kernels", "interpreted_ops",
 //                          "compile_ms", "hits" } ] }

@@ -46,8 +46,21 @@ const std::string& toolchain_versions() {
   return versions;
 }
 
-std::unique_ptr<SpecializationCache> SpecializationCache::open(const Interpreter& interpreter) {
-  auto cache = codecache::CodeCache::open_from_environment(jit::host_target().key, toolchain_versions());
+std::unique_ptr<SpecializationCache> SpecializationCache::open(const Interpreter& interpreter, const std::string& dir) {
+  std::shared_ptr<codecache::CodeCache> cache;
+  if (dir.empty()) {
+    cache = codecache::CodeCache::open_from_environment(jit::host_target().key, toolchain_versions());
+  } else {
+    codecache::CodeCacheOptions o = codecache::CodeCacheOptions::from_environment();
+    o.dir = dir;
+    o.target = jit::host_target().key;
+    o.versions = toolchain_versions();
+    auto opened = codecache::CodeCache::open(o);
+    if (opened.ok())
+      cache = opened.value();
+    else
+      DJ_LOG_WARN("code cache disabled: " << opened.status().message());
+  }
   if (!cache) return nullptr;
   use_cache_for_halide_runtime(cache);
   return std::unique_ptr<SpecializationCache>(new SpecializationCache(interpreter, std::move(cache)));

@@ -29,7 +29,8 @@ class SpecializationCache {
   // Null when the cache is off (DJ_CACHE=off) or its directory was refused (a
   // warning says why). Also makes the cache the source of the Halide runtime object
   // for this process (once per process).
-  static std::unique_ptr<SpecializationCache> open(const Interpreter& interpreter);
+  // `dir`: empty for DJ_CACHE_DIR / the default (and DJ_CACHE=off); else this directory.
+  static std::unique_ptr<SpecializationCache> open(const Interpreter& interpreter, const std::string& dir = "");
 
   codecache::Digest256 key(int32_t region, const SignatureWords& signature, bool generic);
   // A specialization built from the cached kernels of `key`, or null (miss, or a

@@ -42,7 +42,7 @@ Specializer::Specializer(const Interpreter& interpreter, SpecializerOptions opti
 
 std::shared_ptr<Specializer> Specializer::attach(const Interpreter& interpreter, SpecializerOptions options) {
   std::shared_ptr<Specializer> s(new Specializer(interpreter, options));
-  if (options.use_cache) s->cache_ = SpecializationCache::open(interpreter);
+  if (options.use_cache) s->cache_ = SpecializationCache::open(interpreter, options.cache_dir);
   if (options.warm_cache && s->cache_) s->warm_from_cache();
   if (interpreter.tracer()) interpreter.tracer()->set_listener(s);
   return s;
@@ -251,6 +251,8 @@ void Specializer::wait_idle() const {
   if (!queue_) return;
   while (queue_->queued() + queue_->running() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
+
+size_t Specializer::compiles_in_flight() const { return queue_ ? queue_->queued() + queue_->running() : 0; }
 
 SpecializerStats Specializer::stats() const {
   std::lock_guard<std::mutex> lock(mutex_);

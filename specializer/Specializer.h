@@ -51,7 +51,8 @@ struct SpecializerOptions {
   bool listings = false;   // keep Halide stmt / LLVM IR / assembly of each kernel
   bool generic_tier = true;
   bool use_cache = true;    // the on-disk code cache (DJ_CACHE=off also disables it)
-  bool warm_cache = false;  // DJ_WARM_CACHE=1: attach() installs every cached specialization of the model
+  bool warm_cache = false;
+  std::string cache_dir;    // empty: DJ_CACHE_DIR or the default  // DJ_WARM_CACHE=1: attach() installs every cached specialization of the model
   // DJ_JIT=off|0 disables; DJ_JIT_MAX_SPECS caps per region.
   static SpecializerOptions from_environment();
 };
@@ -81,6 +82,7 @@ class Specializer : public HotRegionListener, public std::enable_shared_from_thi
   // Compiles and installs now, on this thread (REPL `compile`, tests).
   Expected<std::shared_ptr<const SpecializedRegion>> compile_now(int32_t region, const SignatureWords& signature);
   void wait_idle() const;  // until no compile is queued or running
+  size_t compiles_in_flight() const;  // queued or running now
 
   SpecializerStats stats() const;
   std::vector<std::string> recent_failures() const;  // the last few failure messages

@@ -21,6 +21,7 @@ namespace {
 struct LoadSettings {
   int32_t num_threads = 0;
   bool disable_jit = false;
+  std::string cache_dir;
 };
 
 // Reads the fields the caller's header knows (struct_size) and that this library
@@ -47,6 +48,8 @@ Status read_load_options(const dj_load_options* options, LoadSettings& settings)
   }
   if (options->struct_size >= offsetof(dj_load_options, disable_jit) + sizeof(int32_t))
     settings.disable_jit = options->disable_jit != 0;
+  if (options->struct_size >= offsetof(dj_load_options, cache_dir) + sizeof(const char*) && options->cache_dir)
+    settings.cache_dir = options->cache_dir;
   return {};
 }
 
@@ -88,6 +91,7 @@ Status make_model(Expected<Model> loaded, const LoadSettings& settings, dj_model
   handle->interpreter = std::make_unique<const Interpreter>(model);
 #ifdef DJ_HAVE_JIT
   auto jit_options = specializer::SpecializerOptions::from_environment();
+  jit_options.cache_dir = settings.cache_dir;
   if (jit_options.enabled && !settings.disable_jit)
     handle->specializer = specializer::Specializer::attach(*handle->interpreter, jit_options);
 #endif

@@ -171,6 +171,11 @@ typedef struct dj_load_options {
   /* Non-zero: never compile; every run is interpreted (as DJ_JIT=off does for the
    * whole process). 0: the JIT compiles hot regions in the background. */
   int32_t disable_jit;
+  /* Where compiled code is cached on disk for this model; NULL: DJ_CACHE_DIR, else
+   * $XDG_CACHE_HOME/dynajit or ~/.cache/dynajit (DJ_CACHE=off: no cache). The
+   * directory must belong to you and not be group/world-writable (it holds
+   * executable code); otherwise the cache is off, with a warning. Copied. */
+  const char* cache_dir;
 } dj_load_options;
 
 /* Sets every option to its default. NULL is ignored. Inline on purpose: the size

@@ -70,4 +70,5 @@ def assert_same_output(name: str, got: np.ndarray, want: np.ndarray, what: str) 
 def mlp():
     import dynajit
 
-    return dynajit.load(model_path("dynamic_mlp"))
+    # JIT off: shared by tests that compare runs bit for bit (test_jit.py covers the JIT).
+    return dynajit.load(model_path("dynamic_mlp"), jit=False)

@@ -26,11 +26,11 @@ class LoadedModel:
     """A dj_model: a loaded ONNX model."""
 
     @staticmethod
-    def from_file(path: str, num_threads: int = 0) -> LoadedModel:
+    def from_file(path: str, num_threads: int = 0, jit: bool = True, cache_dir: str = "") -> LoadedModel:
         """dj_load: an ONNX model file (binary or textual syntax)."""
 
     @staticmethod
-    def from_bytes(data: bytes, num_threads: int = 0) -> LoadedModel:
+    def from_bytes(data: bytes, num_threads: int = 0, jit: bool = True, cache_dir: str = "") -> LoadedModel:
         """dj_load_from_memory: an ONNX model from bytes."""
 
     def inputs(self) -> list[ValueEntry]: ...

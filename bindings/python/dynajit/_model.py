@@ -225,11 +225,13 @@ def load(
             textual syntax), the model's bytes, or an ``onnx.ModelProto``.
         device: where to run. Only ``"cpu"`` exists today; any other device raises
             :class:`Unsupported` (the GPU path is not built yet).
-        jit: compile hot shapes and paths to specialized code. Accepted for the
-            future and recorded on the model, but not active yet: every run uses
-            the reference interpreter, whatever its value.
-        cache_dir: where compiled code would be cached on disk. Accepted and
-            recorded, not active yet (there is no code cache yet).
+        jit: compile hot shapes and paths to specialized code (in the background;
+            runs are interpreted until the code is ready, then dispatch switches).
+            False: every run uses the reference interpreter. DJ_JIT=off in the
+            environment turns it off for the whole process.
+        cache_dir: where compiled code is cached on disk, so that a later process
+            loads it instead of compiling. None: DJ_CACHE_DIR, else
+            ~/.cache/dynajit. Must be your own, not group/world-writable.
         num_threads: threads the runs of this model may use for their parallel
             kernels. 0 (default): every core, shared with the process. N > 0: all
             runs of this model together use at most N threads; extra concurrent
@@ -259,14 +261,16 @@ def load(
         raise InvalidArgument(f"num_threads must be an int, not {type(num_threads).__name__}")
     if cache_dir is not None:
         cache_dir = os.fspath(cache_dir)
+    jit = bool(jit)
+    dir_arg = cache_dir or ""
     if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
-        core = _core.LoadedModel.from_bytes(bytes(path_or_bytes), num_threads)
+        core = _core.LoadedModel.from_bytes(bytes(path_or_bytes), num_threads, jit, dir_arg)
     elif isinstance(path_or_bytes, (str, os.PathLike)):
-        core = _core.LoadedModel.from_file(os.fspath(path_or_bytes), num_threads)
+        core = _core.LoadedModel.from_file(os.fspath(path_or_bytes), num_threads, jit, dir_arg)
     elif hasattr(path_or_bytes, "SerializeToString"):
-        core = _core.LoadedModel.from_bytes(path_or_bytes.SerializeToString(), num_threads)
+        core = _core.LoadedModel.from_bytes(path_or_bytes.SerializeToString(), num_threads, jit, dir_arg)
     else:
         raise InvalidArgument(
             f"load() takes a path, bytes or an onnx.ModelProto, not {type(path_or_bytes).__name__}"
         )
-    return Model(core, device="cpu", jit=bool(jit), cache_dir=cache_dir, num_threads=num_threads)
+    return Model(core, device="cpu", jit=jit, cache_dir=cache_dir, num_threads=num_threads)

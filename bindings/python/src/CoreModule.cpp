@@ -24,9 +24,9 @@ NB_MODULE(_core, m) {
       "dj_dtype_size: bytes per element of a dj_dtype code; 0 for a value that is not one.");
 
   nb::class_<LoadedModel>(m, "LoadedModel", "A dj_model: a loaded ONNX model.")
-      .def_static("from_file", &LoadedModel::from_file, nb::arg("path"), nb::arg("num_threads") = 0,
+      .def_static("from_file", &LoadedModel::from_file, nb::arg("path"), nb::arg("num_threads") = 0, nb::arg("jit") = true, nb::arg("cache_dir") = "",
                   "dj_load: an ONNX model file (binary or textual syntax).")
-      .def_static("from_bytes", &LoadedModel::from_bytes, nb::arg("data"), nb::arg("num_threads") = 0,
+      .def_static("from_bytes", &LoadedModel::from_bytes, nb::arg("data"), nb::arg("num_threads") = 0, nb::arg("jit") = true, nb::arg("cache_dir") = "",
                   "dj_load_from_memory: an ONNX model from bytes.")
       .def("inputs", &LoadedModel::inputs, "[(name, dtype code, rank, [(kind, value, symbol)])] of the inputs.")
       .def("outputs", &LoadedModel::outputs, "[(name, dtype code, rank, [(kind, value, symbol)])] of the outputs.")

@@ -8,13 +8,15 @@
 namespace dynajit_py {
 namespace {
 
-dj_load_options load_options(int32_t num_threads) {
+dj_load_options load_options(int32_t num_threads, bool jit, const std::string& cache_dir) {
   if (num_threads < 0)
     throw StatusError(DJ_ERR_INVALID_ARGUMENT,
                       "num_threads must be 0 (the default) or positive, not " + std::to_string(num_threads));
   dj_load_options options;
   dj_load_options_init(&options);
   options.num_threads = num_threads;
+  options.disable_jit = jit ? 0 : 1;
+  options.cache_dir = cache_dir.empty() ? nullptr : cache_dir.c_str();  // dj_load copies it
   return options;
 }
 
@@ -36,8 +38,8 @@ struct OutputArray {
 
 }  // namespace
 
-LoadedModel LoadedModel::from_file(const std::string& path, int32_t num_threads) {
-  dj_load_options options = load_options(num_threads);
+LoadedModel LoadedModel::from_file(const std::string& path, int32_t num_threads, bool jit, const std::string& cache_dir) {
+  dj_load_options options = load_options(num_threads, jit, cache_dir);
   dj_model* model = nullptr;
   dj_status status;
   {
@@ -48,8 +50,9 @@ LoadedModel LoadedModel::from_file(const std::string& path, int32_t num_threads)
   return LoadedModel(model);
 }
 
-LoadedModel LoadedModel::from_bytes(const nb::bytes& data, int32_t num_threads) {
-  dj_load_options options = load_options(num_threads);
+LoadedModel LoadedModel::from_bytes(const nb::bytes& data, int32_t num_threads, bool jit,
+                                     const std::string& cache_dir) {
+  dj_load_options options = load_options(num_threads, jit, cache_dir);
   dj_model* model = nullptr;
   dj_status status;
   {

@@ -20,8 +20,8 @@ namespace dynajit_py {
 
 class LoadedModel {
  public:
-  static LoadedModel from_file(const std::string& path, int32_t num_threads);
-  static LoadedModel from_bytes(const nb::bytes& data, int32_t num_threads);
+  static LoadedModel from_file(const std::string& path, int32_t num_threads, bool jit, const std::string& cache_dir);
+  static LoadedModel from_bytes(const nb::bytes& data, int32_t num_threads, bool jit, const std::string& cache_dir);
 
   LoadedModel(LoadedModel&& other) noexcept : model_(other.model_) { other.model_ = nullptr; }
   LoadedModel(const LoadedModel&) = delete;
