@@ -147,6 +147,15 @@ void Tracer::record(const RegionObservation& obs) {
       event.signature = s.signature;
       event.count = s.count;
       event.total_ms = static_cast<double>(s.total_ns) / 1e6;
+    } else if (!fire && !slot.region_hot && slot.stats.count >= 4 * hotness_.min_count &&
+               slot.stats.signatures.size() + slot.stats.evicted_signatures >= 3) {
+      slot.region_hot = true;
+      fire = true;
+      event.region = obs.region;
+      event.region_level = true;
+      event.signature = s.signature;
+      event.count = slot.stats.count;
+      event.total_ms = static_cast<double>(slot.stats.total_ns) / 1e6;
     }
   }
   if (timeline_on_.load(std::memory_order_relaxed)) {
@@ -254,6 +263,7 @@ void Tracer::reset() {
     slot->stats = std::move(fresh);
     slot->hashes.clear();
     slot->tick = 0;
+    slot->region_hot = false;
   }
   {
     std::lock_guard<std::mutex> lock(timeline_mutex_);
@@ -294,7 +304,7 @@ std::vector<HotEvent> Tracer::hot_signatures(const HotnessPolicy& policy) const 
   for (const RegionStats& r : all_region_stats())
     for (const SignatureStats& s : r.signatures)
       if (s.count >= policy.min_count || static_cast<double>(s.total_ns) >= policy.min_total_ms * 1e6)
-        out.push_back(HotEvent{r.region, s.signature, s.count, static_cast<double>(s.total_ns) / 1e6});
+        out.push_back(HotEvent{r.region, false, s.signature, s.count, static_cast<double>(s.total_ns) / 1e6});
   std::sort(out.begin(), out.end(), [](const HotEvent& a, const HotEvent& b) { return a.total_ms > b.total_ms; });
   return out;
 }

@@ -13,7 +13,10 @@
 // shapes cannot grow memory. A trip-count histogram keeps 64 distinct values; the
 // timeline ring keeps `timeline_capacity` events (0: off).
 // Hotness: when a (region, signature) first reaches the policy's count or time
-// threshold, the listener gets one HotEvent (from the thread that ran the region;
+// threshold, the listener gets one HotEvent. A region whose *shapes* keep changing
+// (at least 3 distinct signatures, 4x the count threshold in all) gets one
+// region-level HotEvent too, so the JIT can serve it with a shape-generic version
+// though no single signature ever gets hot. Either kind of event comes (from the thread that ran the region;
 // the listener must be quick and must not call back into the tracer's recording).
 // Thread-safe: one lock per region, held for a few hundred nanoseconds.
 #pragma once
@@ -83,6 +86,7 @@ struct RegionStats {
 
 struct HotEvent {
   int32_t region = -1;
+  bool region_level = false;  // the region is hot across many signatures (signature: the latest)
   SignatureWords signature;
   uint64_t count = 0;
   double total_ms = 0;
@@ -154,6 +158,7 @@ class Tracer {
     RegionStats stats;
     std::vector<uint64_t> hashes;  // parallel to stats.signatures
     uint64_t tick = 0;
+    bool region_hot = false;       // the region-level HotEvent was sent
   };
   SignatureStats& find_or_insert(RegionSlot& slot, const int64_t* words, size_t n, uint64_t hash);
 

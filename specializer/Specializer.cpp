@@ -74,8 +74,10 @@ void Specializer::on_hot(const HotEvent& event) {
   if (detached_.load()) return;
   // Already installed under this exact guard (e.g. by a warm start): nothing to do.
   const SignatureWords& w = event.signature;
-  if (const CompiledRegion* c = interpreter_.dispatch().find(event.region, w.data(), w.size(), hash_signature(w.data(), w.size())))
-    if (!c->is_generic()) return;
+  if (!event.region_level) {
+    const CompiledRegion* c = interpreter_.dispatch().find(event.region, w.data(), w.size(), hash_signature(w.data(), w.size()));
+    if (c && !c->is_generic()) return;
+  }
   std::string why;
   if (!region_is_compilable(event.region, why)) {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -86,7 +88,11 @@ void Specializer::on_hot(const HotEvent& event) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     size_t& reserved = reserved_[event.region];
-    if (reserved >= options_.max_per_region) {
+    if (event.region_level) {
+      // Shapes keep changing here: serve them all with the generic tier, once.
+      if (!options_.generic_tier || !generic_tried_.insert(event.region).second) return;
+      generic = true;
+    } else if (reserved >= options_.max_per_region) {
       stats_.capped += 1;
       // Past the cap, one shape-generic version serves every further shape.
       if (!options_.generic_tier || !generic_tried_.insert(event.region).second) return;

@@ -14,8 +14,10 @@
 //     (DJ_JIT_MAX_SPECS, default 8). The first hot signature past the cap compiles
 //     the region's shape-generic tier instead (one version with symbolic extents
 //     and a wildcard guard, FusionPlan.h), which then serves every further shape;
-//     later hot signatures are only counted as capped. So a stream of new shapes
-//     costs at most max_per_region + 1 compiles per region.
+//     later hot signatures are only counted as capped. A region whose shapes keep
+//     changing (the tracer's region-level hot event) gets its generic version
+//     right away, without waiting for the cap. So a stream of new shapes costs at
+//     most max_per_region + 1 compiles per region.
 // DJ_JIT=off turns the whole thing off (from_environment); DJ_JIT_THRESHOLD sets
 // the tracer's hot count; DJ_JIT_GENERIC=off disables the generic tier.
 // Code cache (SpecializationCache.h): before compiling, the key is looked up on

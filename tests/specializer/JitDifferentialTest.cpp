@@ -111,13 +111,15 @@ std::vector<std::vector<Tensor>> testdata_inputs(const std::string& name, size_t
 TEST(JitDifferential, DynamicMlpHotAndUnseenBatches) {
   JitUnderTest t("dynamic_mlp");
   for (int64_t batch : {1, 4, 64, 4, 1, 300}) t.check({random_f32({batch, 16}, batch, 2.0f)}, 3, "batch " + std::to_string(batch));
-  EXPECT_EQ(t.specializer->stats().compiled, 4u);  // 1, 4, 64, 300
+  // 1, 4, 64, 300, and the generic tier once three shapes had run 8 times in all.
+  EXPECT_EQ(t.specializer->stats().compiled, 5u);
+  EXPECT_EQ(t.specializer->stats().generic, 1u);
   EXPECT_EQ(t.specializer->stats().failed, 0u) << t.specializer->recent_failures().front();
   EXPECT_GE(t.compiled_executions(), 4u);
   // Unseen shapes after compilation: guard misses, interpreted, still right.
   for (int64_t batch : {2, 3, 65}) t.check({random_f32({batch, 16}, 7 * batch, 2.0f)}, 1, "unseen " + std::to_string(batch));
   auto specs = t.specializer->specializations(0);
-  ASSERT_EQ(specs.size(), 4u);
+  ASSERT_EQ(specs.size(), 5u);
   EXPECT_GE(specs[0]->info().kernels, 2u);  // GEMM+bias+ReLU, GEMM+bias, Softmax
 }
 
@@ -194,6 +196,17 @@ TEST(JitDifferential, GenericTierTakesOverUnderAThousandShapes) {
   EXPECT_GT(specs.back()->hits(), 1900u);
   // Shapes it declines (zero rows) stay interpreted and right.
   t.check({random_f32({0, 16}, 5, 1.0f)}, 1, "batch 0");
+}
+
+TEST(JitDifferential, ShapesThatNeverRepeatGetTheGenericTier) {
+  JitUnderTest t("dynamic_mlp");
+  // Every run a new batch size: no signature gets hot, the region does.
+  for (int64_t batch = 1; batch <= 40; ++batch) t.check({random_f32({batch, 16}, batch, 1.0f)}, 1, "batch " + std::to_string(batch));
+  SpecializerStats stats = t.specializer->stats();
+  EXPECT_EQ(stats.compiled, 1u);
+  EXPECT_EQ(stats.generic, 1u);
+  // Hot at 4 x 2 = 8 runs (min_count 2): the remaining 32 runs are compiled.
+  EXPECT_EQ(t.jit->tracer()->region_stats(0).compiled, 32u);
 }
 
 TEST(JitDifferential, GenericTierOnSequencesAndExperts) {
