@@ -81,9 +81,31 @@ Status compile_command(ReplSession& s, const ReplArgs& args) {
   return {};
 }
 
+Status cache_command_in_repl(ReplSession& s, const ReplArgs& args) {
+  if (!args.empty()) return Status(StatusCode::InvalidArgument, "takes no arguments");
+  DJ_ASSIGN_OR_RETURN(specializer::Specializer * jit, jit_of(s));
+  jit->wait_idle();
+  if (!jit->has_cache()) return Status(StatusCode::Unsupported, "the code cache is off (DJ_CACHE=off, or its directory was refused)");
+  specializer::SpecializationCache& cache = *jit->cache();
+  auto entries = cache.model_entries();
+  s.out() << entries.size() << " cached entries for this model (model " << cache.model_hex().substr(0, 12) << ") in "
+          << cache.store_handle().dir() << "\n";
+  for (const auto& e : entries) {
+    size_t bytes = 0;
+    for (const auto& o : e.entry.objects) bytes += o.bytes.size();
+    s.out() << "  " << e.key.short_hex() << "  " << e.entry.description << "  " << e.entry.objects.size()
+            << " kernels, " << bytes << " bytes, compiled in " << static_cast<int64_t>(e.entry.compile_ms) << " ms\n";
+  }
+  specializer::SpecializerStats st = jit->stats();
+  s.out() << "this session: " << st.cache_hits << " loaded from the cache (" << st.warm_loaded << " at load), "
+          << st.compiled << " compiled\n";
+  return {};
+}
+
 }  // namespace
 
 void register_jit_commands(ReplCommandTable& table) {
+  table.add({"cache", "cache", "this model's entries in the on-disk code cache", "", cache_command_in_repl});
   table.add({"specs", "specs", "the compiled specializations per region: guards, kernels, compile time, hits", "",
              specs_command});
   table.add({"guards", "guards REGION", "the guards of a region's specializations, input by input", "",

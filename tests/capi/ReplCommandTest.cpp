@@ -145,6 +145,27 @@ TEST_F(ReplCommand, HelpAndUsageErrors) {
   EXPECT_HAS(bad_model.err, "/nonexistent.onnx");
 }
 
+#ifdef DJ_HAVE_JIT
+TEST_F(ReplCommand, JitCommandsShowSpecializationsGuardsCodeAndCache) {
+  const std::string cache = (dir_ / "cache").string();
+  std::filesystem::create_directories(cache);
+  std::filesystem::permissions(cache, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace);
+  CommandResult r = run_shell_command("DJ_CACHE_DIR=" + cache + " " + binary_ + " repl " + model("dynamic_mlp") +
+                                          " -c 'compile R0 x=4x16; specs; guards R0; code R0 plan; cache'",
+                                      (dir_ / "stderr.txt").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_HAS(r.out, "compiled R0 [4x16:f32]");
+  EXPECT_HAS(r.out, "group 0 gemm: MatMul Add Relu");
+  EXPECT_HAS(r.out, "#0:  x f32[4,16]");
+  EXPECT_HAS(r.out, "1 cached entries for this model");
+  EXPECT_HAS(r.out, "R0 4x16:f32 exact");
+  CommandResult bad = repl("dynamic_mlp", "guards R7; code R0");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_HAS(bad.err, "no region R7");
+  EXPECT_HAS(bad.err, "R0 has no specializations yet");
+}
+#endif
+
 TEST_F(ReplCommand, RunStatsPrintsTablesAndJson) {
   CommandResult r = run_shell_command(binary_ + " run " + model("moe_router") + " --input x=30x16 --repeat 3 --stats",
                                       (dir_ / "e.txt").string());
