@@ -6,6 +6,7 @@
 
 #include "jit/FastMath.h"
 #include "jit/HostTarget.h"
+#include "jit/RowReduction.h"
 
 namespace dj::jit {
 namespace {
@@ -17,15 +18,6 @@ using Halide::TailStrategy;
 using Halide::Var;
 
 constexpr int64_t kElementsPerTask = 16 * 1024;
-
-// Vectorize a row reduction f(rows) = op(f(rows), g(r, rows)) over `lanes` partial results.
-void vectorize_row_reduction(Func f, const Halide::RDom& r, int lanes) {
-  RVar ro("ro"), ri("ri");
-  Var u("u");
-  Func partial = f.update().split(r.x, ro, ri, lanes, TailStrategy::GuardWithIf).rfactor(ri, u);
-  partial.compute_at(f, Var::outermost()).vectorize(u);
-  partial.update().vectorize(u);
-}
 
 }  // namespace
 

@@ -55,7 +55,7 @@ Expected<LoweredGroup> kernel_from_cache_object(const codecache::CacheObject& ob
   std::string word;
   LoweredGroup g;
   int kind = 0, generic = 0;
-  if (!(is >> word >> kind) || word != "kind" || kind < 0 || kind > 3) return malformed("kind");
+  if (!(is >> word >> kind) || word != "kind" || kind < 0 || kind > 4) return malformed("kind");
   if (!(is >> word >> generic) || word != "generic") return malformed("generic");
   g.kind = static_cast<GroupKind>(kind);
   g.generic = generic != 0;

@@ -160,6 +160,25 @@ class Planner {
     return true;
   }
 
+  bool layer_norm_ok(const Node& n) const {
+    if (n.op_type != "LayerNormalization" || !n.domain.empty() || n.inputs.size() < 2) return false;
+    for (size_t o = 1; o < n.outputs.size(); ++o)
+      if (n.outputs[o] != kNoValue) return false;  // Mean / InvStdDev wanted: interpret
+    if (n.attr_int("stash_type", 1) != 1) return false;
+    ValueId x = n.inputs[0];
+    if (!is_f32(g_, x) || !nonempty(x)) return false;
+    const Shape& s = shape(x);
+    int64_t rank = static_cast<int64_t>(s.size());
+    int64_t axis = n.attr_int("axis", -1);
+    if (rank < 1 || !(axis == -1 || axis == rank - 1)) return false;
+    for (size_t i = 1; i < n.inputs.size() && i < 3; ++i) {
+      ValueId p = n.inputs[i];
+      if (p == kNoValue) continue;
+      if (!is_f32(g_, p) || numel_of(shape(p)) != s.back()) return false;
+    }
+    return n.inputs[1] != kNoValue;
+  }
+
   void add_inputs(FusionGroup& group, const Node& n, const std::set<ValueId>& internal) {
     for (ValueId id : n.inputs) {
       if (id == kNoValue || internal.count(id)) continue;
@@ -217,6 +236,14 @@ class Planner {
       const Shape& s = shape(n.inputs[0]);
       group.n = s.back();
       group.m = numel_of(s) / s.back();
+    } else if (layer_norm_ok(n)) {
+      group.kind = GroupKind::LayerNorm;
+      group.nodes.push_back(first);
+      add_inputs(group, n, internal);
+      group.output = n.outputs[0];
+      const Shape& s = shape(n.inputs[0]);
+      group.n = s.back();
+      group.m = numel_of(s) / s.back();
     } else if (elementwise_ok(n)) {
       // A run of consecutive elementwise ops, each reading something the run made
       // (a DAG: x*sigmoid(x), GELU's x*(1+erf(x/sqrt2))), cut back until every value
@@ -261,6 +288,7 @@ const char* group_kind_name(GroupKind kind) {
     case GroupKind::Gemm: return "gemm";
     case GroupKind::Softmax: return "softmax";
     case GroupKind::Interpreted: return "interpreted";
+    case GroupKind::LayerNorm: return "layernorm";
   }
   return "?";
 }

@@ -10,6 +10,8 @@
 //   Gemm         MatMul of A[..., M, K] by a 2-D B[K, N], with a following bias Add
 //                (a [N] vector) and Relu folded into its epilogue;
 //   Softmax      Softmax over the last axis (f32);
+//   LayerNorm    LayerNormalization over the last axis (f32, Scale/B of that size,
+//                no Mean/InvStdDev outputs asked for);
 //   Interpreted  any other op: the reference kernel, as the interpreter runs it.
 // Concrete shapes come from the signature: the region's input dims bind the
 // symbols of their declared shapes, and every produced value's symbolic shape is
@@ -36,7 +38,7 @@
 
 namespace dj::specializer {
 
-enum class GroupKind { Elementwise, Gemm, Softmax, Interpreted };
+enum class GroupKind { Elementwise, Gemm, Softmax, Interpreted, LayerNorm };
 const char* group_kind_name(GroupKind kind);
 
 struct FusionGroup {
@@ -47,7 +49,7 @@ struct FusionGroup {
   // Gemm: the operands (A may have leading batch dims, flattened into M).
   ValueId gemm_a = kNoValue, gemm_b = kNoValue, gemm_bias = kNoValue;
   bool gemm_relu = false;
-  int64_t m = 0, n = 0, k = 0;  // Gemm: rows of the flattened A, N, K; Softmax: rows, row length
+  int64_t m = 0, n = 0, k = 0;  // Gemm: rows of the flattened A, N, K; Softmax/LayerNorm: rows, row length
 };
 
 struct FusionPlan {

@@ -10,6 +10,7 @@
 #include "jit/FastMath.h"
 #include "jit/GemmPipeline.h"
 #include "jit/KernelCompiler.h"
+#include "jit/LayerNormPipeline.h"
 #include "jit/SoftmaxPipeline.h"
 
 namespace dj::specializer {
@@ -203,6 +204,37 @@ Expected<LoweredGroup> lower_softmax(const FusionPlan& plan, const FusionGroup& 
   return lowered;
 }
 
+Expected<LoweredGroup> lower_layer_norm(const FusionPlan& plan, const FusionGroup& group, const BufferRules& rules,
+                                        std::vector<Halide::Argument>& args, Func& out) {
+  const Node& node = plan.graph->nodes[static_cast<size_t>(group.nodes[0])];
+  LoweredGroup lowered;
+  ImageParam in = rules.input({group.m, group.n}, "x");
+  ImageParam scale = rules.input({group.n}, "scale");
+  args.push_back(in);
+  args.push_back(scale);
+  lowered.inputs = {node.inputs[0], node.inputs[1]};
+  lowered.input_views = {{group.m, group.n}, {group.n}};
+  Var x("x"), r("r");
+  Func fin("ln_in"), fscale("ln_scale"), fbias;
+  fin(x, r) = in(x, r);
+  fscale(x) = scale(x);
+  if (node.inputs.size() > 2 && node.inputs[2] != kNoValue) {
+    ImageParam bias = rules.input({group.n}, "bias");
+    args.push_back(bias);
+    lowered.inputs.push_back(node.inputs[2]);
+    lowered.input_views.push_back({group.n});
+    fbias = Func("ln_bias");
+    fbias(x) = bias(x);
+  }
+  Expr n = plan.generic ? in.dim(0).extent() : Expr(static_cast<int>(group.n));
+  out = jit::build_layer_norm_last_axis(fin, n, fscale, fbias, node.attr_float("epsilon", 1e-5f),
+                                        rules.extents({group.m, group.n}));
+  lowered.output = group.output;
+  lowered.output_shape = plan.shape(group.output);
+  lowered.output_view = {group.m, group.n};
+  return lowered;
+}
+
 int64_t numel_of(const Shape& s) {
   int64_t n = 1;
   for (int64_t d : s) n *= d;
@@ -246,10 +278,12 @@ Status generic_views(const LoweredGroup& group, const std::vector<Tensor>& input
       output_shape.push_back(n);
       return {};
     }
+    case GroupKind::LayerNorm:
     case GroupKind::Softmax: {
       const Shape& x = inputs[0].shape();
       const int64_t n = x.back();
       input_views = {{numel_of(x) / std::max<int64_t>(n, 1), n}};
+      for (size_t i = 1; i < inputs.size(); ++i) input_views.push_back({inputs[i].numel()});
       output_view = input_views[0];
       output_shape = x;
       return {};
@@ -272,6 +306,7 @@ Expected<LoweredGroup> lower_group(const FusionPlan& plan, const FusionGroup& gr
       case GroupKind::Elementwise: lowered = lower_elementwise(plan, group, rules, args, out); break;
       case GroupKind::Gemm: lowered = lower_gemm(plan, group, rules, args, out); break;
       case GroupKind::Softmax: lowered = lower_softmax(plan, group, rules, args, out); break;
+      case GroupKind::LayerNorm: lowered = lower_layer_norm(plan, group, rules, args, out); break;
       case GroupKind::Interpreted: return lowered;
     }
     if (!lowered.ok()) return lowered;

@@ -17,7 +17,7 @@ namespace dj::specializer {
 namespace {
 
 // Bump when the lowering or the metadata format changes what a key's code means.
-constexpr const char* kLoweringFormat = "lowering 1";
+constexpr const char* kLoweringFormat = "lowering 2";  // 2: LayerNorm groups
 
 void use_cache_for_halide_runtime(std::shared_ptr<codecache::CodeCache> cache) {
   static std::once_flag once;

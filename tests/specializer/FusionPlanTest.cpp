@@ -87,3 +87,22 @@ g (float[n, 4] x) => (float[n, 3] y) <float[4, 3] w = {1,2,3,4,5,6,7,8,9,10,11,1
 
 }  // namespace
 }  // namespace dj::specializer
+
+namespace dj::specializer {
+namespace {
+
+TEST(FusionPlan, LayerNormOverTheLastAxisIsAKernel) {
+  std::shared_ptr<const Model> m;
+  std::shared_ptr<const RegionPlan> r;
+  FusionPlan p = plan_text(R"(<ir_version: 8, opset_import: ["" : 17]>
+g (float[n, 4] x) => (float[n, 4] y) <float[4] s = {1,2,3,4}, float[4] b = {0,1,0,1}> {
+  h = LayerNormalization <epsilon: float = 0.001> (x, s, b)
+  y = Relu(h)
+})", {6, 4}, m, r);
+  EXPECT_EQ(kinds(p), "layernorm:1 elementwise:1");
+  EXPECT_EQ(p.groups[0].m, 6);
+  EXPECT_EQ(p.groups[0].n, 4);
+}
+
+}  // namespace
+}  // namespace dj::specializer
