@@ -6,7 +6,10 @@
 // is printed as "dj: error: <message>" on stderr.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "runtime/Status.h"
@@ -29,5 +32,9 @@ bool take_flag_value(const std::vector<std::string>& args, size_t& i, const std:
 
 // "1.50 MiB", "512 B".
 std::string format_bytes(double bytes);
+// "1.234 ms" from seconds.
+std::string format_ms(double seconds);
+// A whole non-negative decimal integer ("12"); nullopt for anything else ("-1", "1x", "").
+std::optional<int64_t> parse_count(std::string_view text);
 
 }  // namespace dj

@@ -1,5 +1,6 @@
 // The plumbing the `dj` subcommands share (declared in CliCommands.h): error
 // reporting with exit codes, flag scanning, byte formatting.
+#include <charconv>
 #include <cstdio>
 #include <iostream>
 
@@ -45,6 +46,19 @@ std::string format_bytes(double bytes) {
   char buf[32];
   std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.2f %s", bytes, units[u]);
   return buf;
+}
+
+std::string format_ms(double seconds) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f ms", seconds * 1e3);
+  return buf;
+}
+
+std::optional<int64_t> parse_count(std::string_view text) {
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || v < 0) return std::nullopt;
+  return v;
 }
 
 }  // namespace dj

@@ -1,6 +1,8 @@
 // Parsing of `dj run --input` and `--dim` arguments (see InputSpec.h).
 #include "bindings/cli/InputSpec.h"
 
+#include "bindings/cli/CliCommands.h"
+
 #include <charconv>
 
 namespace dj {
@@ -8,13 +10,6 @@ namespace {
 
 bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
-std::optional<int64_t> parse_non_negative(std::string_view text) {
-  int64_t v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size() || v < 0) return std::nullopt;
-  return v;
 }
 
 }  // namespace
@@ -27,7 +22,7 @@ Expected<Shape> parse_shape(std::string_view text) {
   while (true) {
     size_t x = text.find('x', start);
     std::string_view piece = text.substr(start, x == std::string_view::npos ? std::string_view::npos : x - start);
-    auto dim = parse_non_negative(piece);
+    auto dim = parse_count(piece);
     if (!dim)
       return make_error(StatusCode::InvalidArgument, "bad shape '", text, "': '", piece,
                         "' is not a non-negative integer (write e.g. 1x37x256, or 'scalar')");
@@ -71,7 +66,7 @@ Expected<InputSpec> parse_input_spec(std::string_view text) {
 
 Expected<std::pair<std::string, int64_t>> parse_dim_binding(std::string_view text) {
   size_t eq = text.find('=');
-  auto value = eq == std::string_view::npos ? std::nullopt : parse_non_negative(text.substr(eq + 1));
+  auto value = eq == std::string_view::npos ? std::nullopt : parse_count(text.substr(eq + 1));
   if (eq == 0 || !value)
     return make_error(StatusCode::InvalidArgument, "bad --dim '", text, "': expected SYMBOL=N, e.g. batch=4");
   return std::make_pair(std::string(text.substr(0, eq)), *value);

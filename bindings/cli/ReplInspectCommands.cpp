@@ -2,6 +2,7 @@
 // routes, prof, timeline, stats, reset — and help.
 #include <fstream>
 
+#include "bindings/cli/CliCommands.h"
 #include "bindings/cli/ReplSession.h"
 #include "bindings/cli/TraceTables.h"
 #include "runtime/TraceReport.h"
@@ -31,14 +32,10 @@ Status hot_command(ReplSession& s, const ReplArgs& args) {
   size_t limit = 20;
   if (args.size() > 1) return Status(StatusCode::InvalidArgument, "expected at most one number");
   if (args.size() == 1) {
-    try {
-      size_t used = 0;
-      long long v = std::stoll(args[0], &used);
-      if (used != args[0].size() || v < 1) throw std::invalid_argument("");
-      limit = static_cast<size_t>(v);
-    } catch (...) {
+    auto v = parse_count(args[0]);
+    if (!v || *v < 1)
       return make_error(StatusCode::InvalidArgument, "expected a positive number of rows, got '", args[0], "'");
-    }
+    limit = static_cast<size_t>(*v);
   }
   s.out() << format_hot(s.interpreter().regions(), s.tracer(), limit);
   return {};

@@ -1,5 +1,6 @@
 // The REPL's JIT commands: specs, guards, code, compile. Registered only when the
 // JIT is built (DJ_HAVE_JIT); with DJ_JIT=off they say so.
+#include "bindings/cli/CliCommands.h"
 #include "bindings/cli/ReplSession.h"
 
 #ifdef DJ_HAVE_JIT
@@ -45,11 +46,11 @@ Status code_command(ReplSession& s, const ReplArgs& args) {
                       " NAME=SHAPE' makes one)");
   size_t index = specs.size() - 1;
   if (args.size() == 3) {
-    std::string n = args[2][0] == '#' ? args[2].substr(1) : args[2];
-    if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos || std::stoul(n) >= specs.size())
+    auto n = parse_count(args[2][0] == '#' ? std::string_view(args[2]).substr(1) : std::string_view(args[2]));
+    if (!n || static_cast<size_t>(*n) >= specs.size())
       return make_error(StatusCode::InvalidArgument, "no specialization '", args[2], "' (R", id, " has #0..#",
                         specs.size() - 1, ")");
-    index = std::stoul(n);
+    index = static_cast<size_t>(*n);
   }
   const auto& spec = specs[index];
   s.out() << spec->describe() << "\n" << spec->info().plan_text;

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <random>
 
+#include "bindings/cli/CliCommands.h"
 #include "bindings/cli/InputSpec.h"
 #include "bindings/cli/ReplSession.h"
 #include "bindings/cli/RunInputs.h"
@@ -17,19 +18,8 @@ namespace dj {
 namespace {
 
 Expected<int64_t> parse_non_negative(const std::string& key, const std::string& text) {
-  try {
-    size_t used = 0;
-    long long v = std::stoll(text, &used);
-    if (used == text.size() && v >= 0) return static_cast<int64_t>(v);
-  } catch (...) {
-  }
+  if (auto v = parse_count(text)) return *v;
   return make_error(StatusCode::InvalidArgument, key, " needs a non-negative integer, got '", text, "'");
-}
-
-std::string format_ms(double seconds) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3f ms", seconds * 1e3);
-  return buf;
 }
 
 // Runs once; returns the outputs and the wall time.

@@ -80,17 +80,6 @@ struct RunOptions {
   bool stats_json = false;
 };
 
-std::optional<int64_t> parse_count(const std::string& text) {
-  try {
-    size_t used = 0;
-    long long v = std::stoll(text, &used);
-    if (used != text.size() || v < 0) return std::nullopt;
-    return v;
-  } catch (...) {
-    return std::nullopt;
-  }
-}
-
 // Returns an exit code when parsing ends the command (help or a usage error).
 std::optional<int> parse_run_options(const std::vector<std::string>& args, RunOptions& o) {
   for (size_t i = 0; i < args.size(); ++i) {
@@ -155,11 +144,6 @@ double peak_rss_bytes() {
   return static_cast<double>(usage.ru_maxrss) * 1024.0;  // Linux reports KiB
 }
 
-std::string format_ms(double seconds) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3f ms", seconds * 1e3);
-  return buf;
-}
 
 }  // namespace
 
