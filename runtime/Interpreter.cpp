@@ -86,11 +86,13 @@ class Frame : public SubgraphRunner {
   }
 
  private:
-  Status execute_nodes(int32_t first, int32_t end) {
+  // `routed`: a traced region with router sites, whose expert ids are reported.
+  Status execute_nodes(int32_t first, int32_t end, const Region* routed = nullptr) {
     for (int32_t n = first; n < end; ++n) {
       const Node& node = graph_.nodes[static_cast<size_t>(n)];
       Status st = execute_node(node);
       if (!st.ok()) return st.with_context(node.describe() + ": ");  // build the message only on failure
+      if (routed) report_routing(*routed, n);
       release_dead_values(node, n);
     }
     return {};
@@ -125,12 +127,7 @@ class Frame : public SubgraphRunner {
       subgraph_calls_ = 0;
       branch_ = -1;
     }
-    Status st;
-    if (region.routers.empty()) {
-      st = execute_nodes(region.first_node, region.end_node);
-    } else {
-      st = execute_routed(region);
-    }
+    Status st = execute_nodes(region.first_node, region.end_node, region.routers.empty() ? nullptr : &region);
     if (control) {
       if (region.if_then_branch) obs.branch = branch_;
       else obs.trips = subgraph_calls_;
@@ -187,25 +184,20 @@ class Frame : public SubgraphRunner {
     return {};
   }
 
-  // Like execute_nodes, reporting each router's expert ids before they are released.
-  Status execute_routed(const Region& region) {
-    for (int32_t n = region.first_node; n < region.end_node; ++n) {
-      const Node& node = graph_.nodes[static_cast<size_t>(n)];
-      Status st = execute_node(node);
-      if (!st.ok()) return st.with_context(node.describe() + ": ");
-      for (size_t k = 0; k < region.routers.size(); ++k) {
-        const RouterSite& site = region.routers[k];
-        if (site.node != n) continue;
-        const Tensor& logits = values_[static_cast<size_t>(node.inputs[0])];
-        const Tensor& ids = values_[static_cast<size_t>(node.outputs[static_cast<size_t>(site.indices_output)])];
-        if (!logits.defined() || logits.rank() == 0) continue;
-        int64_t axis = site.axis < 0 ? site.axis + logits.rank() : site.axis;
-        if (axis < 0 || axis >= logits.rank()) continue;
-        hooks_.tracer->record_routing(region.id, k, ids, logits.dim(static_cast<int>(axis)));
-      }
-      release_dead_values(node, n);
+  // Reports the expert ids of a router site of `region` that node `n` just produced,
+  // before they are released.
+  void report_routing(const Region& region, int32_t n) {
+    const Node& node = graph_.nodes[static_cast<size_t>(n)];
+    for (size_t k = 0; k < region.routers.size(); ++k) {
+      const RouterSite& site = region.routers[k];
+      if (site.node != n) continue;
+      const Tensor& logits = values_[static_cast<size_t>(node.inputs[0])];
+      const Tensor& ids = values_[static_cast<size_t>(node.outputs[static_cast<size_t>(site.indices_output)])];
+      if (!logits.defined() || logits.rank() == 0) continue;
+      int64_t axis = site.axis < 0 ? site.axis + logits.rank() : site.axis;
+      if (axis < 0 || axis >= logits.rank()) continue;
+      hooks_.tracer->record_routing(region.id, k, ids, logits.dim(static_cast<int>(axis)));
     }
-    return {};
   }
 
   Status execute_node(const Node& node) {
