@@ -36,7 +36,38 @@ inline uint64_t hash_signature(const int64_t* words, size_t n) {
   return h;
 }
 
-// "4x16:f32, scalar:i64" — one entry per region input.
+// One input's entry in signature words: its dims are words[dims_offset, dims_offset + rank).
+struct SignatureInput {
+  bool present = false;  // false: an omitted optional input (the word -1)
+  DType dtype = DType::F32;
+  size_t rank = 0;
+  size_t dims_offset = 0;
+};
+
+// Calls visit(const SignatureInput&) for each input in order; visit returns false
+// to stop early. Returns false if the words end in the middle of an entry. The one
+// place that knows the encoding besides append_signature.
+template <typename Visit>
+bool for_each_signature_input(const int64_t* words, size_t n, Visit&& visit) {
+  size_t at = 0;
+  while (at < n) {
+    SignatureInput in;
+    const int64_t head = words[at++];
+    if (head >= 0) {
+      in.present = true;
+      in.dtype = static_cast<DType>(head >> 8);
+      in.rank = static_cast<size_t>(head & 0xff);
+      in.dims_offset = at;
+      if (at + in.rank > n) return false;
+      at += in.rank;
+    }
+    if (!visit(in)) return true;
+  }
+  return true;
+}
+
+// "4x16:f32, scalar:i64" — one entry per region input (a negative dim, a generic
+// guard's wildcard, prints as '*').
 std::string signature_to_string(const int64_t* words, size_t n);
 inline std::string signature_to_string(const SignatureWords& w) { return signature_to_string(w.data(), w.size()); }
 

@@ -37,29 +37,26 @@ uint32_t this_thread_index() {
 
 std::string signature_to_string(const int64_t* words, size_t n) {
   std::ostringstream os;
-  size_t i = 0;
   bool first = true;
-  while (i < n) {
+  for_each_signature_input(words, n, [&](const SignatureInput& in) {
     if (!first) os << ", ";
     first = false;
-    if (words[i] < 0) {
+    if (!in.present) {
       os << "none";
-      ++i;
-      continue;
+      return true;
     }
-    int64_t rank = words[i] & 0xff;
-    auto dtype = static_cast<DType>(words[i] >> 8);
-    ++i;
-    if (rank == 0) os << "scalar";
-    for (int64_t d = 0; d < rank && i < n; ++d, ++i) {
+    if (in.rank == 0) os << "scalar";
+    for (size_t d = 0; d < in.rank; ++d) {
+      const int64_t dim = words[in.dims_offset + d];
       os << (d ? "x" : "");
-      if (words[i] < 0)
+      if (dim < 0)
         os << "*";  // a wildcard (generic guards)
       else
-        os << words[i];
+        os << dim;
     }
-    os << ":" << dtype_name(dtype);
-  }
+    os << ":" << dtype_name(in.dtype);
+    return true;
+  });
   return os.str();
 }
 

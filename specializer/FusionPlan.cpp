@@ -27,37 +27,49 @@ bool is_f32(const Graph& g, ValueId id) {
 // Decodes the signature words into one shape per region input.
 Status bind_inputs(const Region& region, const SignatureWords& sig, std::unordered_map<ValueId, Shape>& shapes,
                    std::map<std::string, int64_t>& symbols) {
-  size_t at = 0;
-  for (ValueId id : region.inputs) {
-    if (at >= sig.size()) return Status(StatusCode::InvalidArgument, "signature too short for the region's inputs");
-    int64_t head = sig[at++];
-    if (head < 0) return Status(StatusCode::Unsupported, "an omitted optional input");
-    auto dtype = static_cast<DType>(head >> 8);
+  size_t input = 0;
+  Status status;
+  bool complete = for_each_signature_input(sig.data(), sig.size(), [&](const SignatureInput& in) {
+    if (input >= region.inputs.size()) {
+      status = Status(StatusCode::InvalidArgument, "signature longer than the region's inputs");
+      return false;
+    }
+    const ValueId id = region.inputs[input++];
+    if (!in.present) {
+      status = Status(StatusCode::Unsupported, "an omitted optional input");
+      return false;
+    }
     const ValueInfo& info = region.graph->value(id);
-    if (info.dtype && *info.dtype != dtype)
-      return make_error(StatusCode::InvalidArgument, "'", info.name, "' is ", dtype_name(dtype), ", declared ",
-                        dtype_name(*info.dtype));
-    size_t rank = static_cast<size_t>(head & 0xff);
-    if (at + rank > sig.size()) return Status(StatusCode::InvalidArgument, "signature too short");
-    Shape shape(sig.begin() + static_cast<std::ptrdiff_t>(at), sig.begin() + static_cast<std::ptrdiff_t>(at + rank));
-    at += rank;
+    if (info.dtype && *info.dtype != in.dtype) {
+      status = make_error(StatusCode::InvalidArgument, "'", info.name, "' is ", dtype_name(in.dtype), ", declared ",
+                          dtype_name(*info.dtype));
+      return false;
+    }
+    const auto dims = sig.begin() + static_cast<std::ptrdiff_t>(in.dims_offset);
+    Shape shape(dims, dims + static_cast<std::ptrdiff_t>(in.rank));
     if (info.shape) {
-      if (info.shape->size() != rank)
-        return make_error(StatusCode::InvalidArgument, "'", info.name, "' has rank ", rank, ", declared ",
-                          info.shape->size());
-      for (size_t d = 0; d < rank; ++d) {
+      if (info.shape->size() != in.rank) {
+        status = make_error(StatusCode::InvalidArgument, "'", info.name, "' has rank ", in.rank, ", declared ",
+                            info.shape->size());
+        return false;
+      }
+      for (size_t d = 0; d < in.rank; ++d) {
         const SymExpr& e = (*info.shape)[d];
-        if (e.is_symbol()) {
-          auto [it, fresh] = symbols.emplace(e.symbol_name(), shape[d]);
-          if (!fresh && it->second != shape[d])
-            return make_error(StatusCode::InvalidArgument, "symbol '", e.symbol_name(), "' is both ", it->second,
+        if (!e.is_symbol()) continue;
+        auto [it, fresh] = symbols.emplace(e.symbol_name(), shape[d]);
+        if (!fresh && it->second != shape[d]) {
+          status = make_error(StatusCode::InvalidArgument, "symbol '", e.symbol_name(), "' is both ", it->second,
                               " and ", shape[d]);
+          return false;
         }
       }
     }
     shapes[id] = std::move(shape);
-  }
-  if (at != sig.size()) return Status(StatusCode::InvalidArgument, "signature longer than the region's inputs");
+    return true;
+  });
+  DJ_RETURN_IF_ERROR(status);
+  if (!complete || input != region.inputs.size())
+    return Status(StatusCode::InvalidArgument, "signature too short for the region's inputs");
   // Inputs whose declared dims are expressions (seq*2) must agree with the bindings.
   for (ValueId id : region.inputs) {
     const ValueInfo& info = region.graph->value(id);
@@ -84,13 +96,7 @@ std::vector<int32_t> reader_counts(const Graph& g) {
   return readers;
 }
 
-int64_t numel_of(const Shape& s) {
-  int64_t n = 1;
-  for (int64_t d : s) n *= d;
-  return n;
-}
-
-bool fits_int32(const Shape& s) { return numel_of(s) < (int64_t{1} << 31); }
+bool fits_int32(const Shape& s) { return shape_numel(s) < (int64_t{1} << 31); }
 
 class Planner {
  public:
@@ -104,7 +110,7 @@ class Planner {
  private:
   const Node& node(int32_t n) const { return g_.nodes[static_cast<size_t>(n)]; }
   const Shape& shape(ValueId id) const { return plan_.shapes.at(id); }
-  bool nonempty(ValueId id) const { return numel_of(shape(id)) > 0 && fits_int32(shape(id)); }
+  bool nonempty(ValueId id) const { return shape_numel(shape(id)) > 0 && fits_int32(shape(id)); }
 
   // The value `id` is read once, by node `next` (so a group may keep it internal).
   bool only_read_by(ValueId id, int32_t next) const {
@@ -174,7 +180,7 @@ class Planner {
     for (size_t i = 1; i < n.inputs.size() && i < 3; ++i) {
       ValueId p = n.inputs[i];
       if (p == kNoValue) continue;
-      if (!is_f32(g_, p) || numel_of(shape(p)) != s.back()) return false;
+      if (!is_f32(g_, p) || shape_numel(shape(p)) != s.back()) return false;
     }
     return n.inputs[1] != kNoValue;
   }
@@ -199,7 +205,7 @@ class Planner {
       const Shape& a = shape(group.gemm_a);
       group.k = a.back();
       group.n = shape(group.gemm_b)[1];
-      group.m = numel_of(a) / group.k;
+      group.m = shape_numel(a) / group.k;
       ValueId out = n.outputs[0];
       add_inputs(group, n, internal);
       // Epilogue: + bias[N], then Relu, each folded only if it is the sole reader.
@@ -209,7 +215,7 @@ class Planner {
         bool bias_like = other != out && is_f32(g_, other) && shape(add.outputs[0]) == shape(out);
         if (bias_like) {
           const Shape& bs = shape(other);
-          bias_like = !bs.empty() && bs.back() == group.n && numel_of(bs) == group.n;
+          bias_like = !bs.empty() && bs.back() == group.n && shape_numel(bs) == group.n;
         }
         if (bias_like) {
           group.gemm_bias = other;
@@ -235,7 +241,7 @@ class Planner {
       group.output = n.outputs[0];
       const Shape& s = shape(n.inputs[0]);
       group.n = s.back();
-      group.m = numel_of(s) / s.back();
+      group.m = shape_numel(s) / s.back();
     } else if (layer_norm_ok(n)) {
       group.kind = GroupKind::LayerNorm;
       group.nodes.push_back(first);
@@ -243,7 +249,7 @@ class Planner {
       group.output = n.outputs[0];
       const Shape& s = shape(n.inputs[0]);
       group.n = s.back();
-      group.m = numel_of(s) / s.back();
+      group.m = shape_numel(s) / s.back();
     } else if (elementwise_ok(n)) {
       // A run of consecutive elementwise ops, each reading something the run made
       // (a DAG: x*sigmoid(x), GELU's x*(1+erf(x/sqrt2))), cut back until every value

@@ -235,12 +235,6 @@ Expected<LoweredGroup> lower_layer_norm(const FusionPlan& plan, const FusionGrou
   return lowered;
 }
 
-int64_t numel_of(const Shape& s) {
-  int64_t n = 1;
-  for (int64_t d : s) n *= d;
-  return n;
-}
-
 }  // namespace
 
 Status generic_views(const LoweredGroup& group, const std::vector<Tensor>& inputs, std::vector<Shape>& input_views,
@@ -270,7 +264,7 @@ Status generic_views(const LoweredGroup& group, const std::vector<Tensor>& input
       const Shape& b = inputs[1].shape();
       if (a.size() < 2 || b.size() != 2 || a.back() != b[0])
         return make_error(StatusCode::InvalidArgument, "MatMul operands do not fit");
-      const int64_t k = a.back(), n = b[1], m = numel_of(a) / std::max<int64_t>(k, 1);
+      const int64_t k = a.back(), n = b[1], m = shape_numel(a) / std::max<int64_t>(k, 1);
       input_views = {{m, k}, b};
       if (inputs.size() > 2) input_views.push_back({inputs[2].numel()});
       output_view = {m, n};
@@ -282,7 +276,7 @@ Status generic_views(const LoweredGroup& group, const std::vector<Tensor>& input
     case GroupKind::Softmax: {
       const Shape& x = inputs[0].shape();
       const int64_t n = x.back();
-      input_views = {{numel_of(x) / std::max<int64_t>(n, 1), n}};
+      input_views = {{shape_numel(x) / std::max<int64_t>(n, 1), n}};
       for (size_t i = 1; i < inputs.size(); ++i) input_views.push_back({inputs[i].numel()});
       output_view = input_views[0];
       output_shape = x;

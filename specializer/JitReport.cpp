@@ -88,19 +88,17 @@ std::string format_guards(const Specializer& specializer, const Region& region) 
   for (size_t i = 0; i < specs.size(); ++i) {
     const SignatureWords& w = specs[i]->guard();
     os << "  #" << i << ":";
-    size_t at = 0;
-    for (ValueId id : region.inputs) {
-      if (at >= w.size()) break;
-      os << "  " << region.graph->value(id).name << " ";
-      if (w[at] < 0 && !(specs[i]->is_generic() && specs[i]->wildcard()[at])) {
+    size_t input = 0;
+    for_each_signature_input(w.data(), w.size(), [&](const SignatureInput& in) {
+      if (input >= region.inputs.size()) return false;
+      os << "  " << region.graph->value(region.inputs[input++]).name << " ";
+      if (!in.present) {
         os << "absent";
-        ++at;
-        continue;
+        return true;
       }
-      int64_t rank = w[at] & 0xff;
-      os << dtype_name(static_cast<DType>(w[at] >> 8)) << "[";
-      ++at;
-      for (int64_t d = 0; d < rank && at < w.size(); ++d, ++at) {
+      os << dtype_name(in.dtype) << "[";
+      for (size_t d = 0; d < in.rank; ++d) {
+        const size_t at = in.dims_offset + d;
         os << (d ? "," : "");
         if (specs[i]->is_generic() && specs[i]->wildcard()[at])
           os << "any";
@@ -108,7 +106,8 @@ std::string format_guards(const Specializer& specializer, const Region& region) 
           os << w[at];
       }
       os << "]";
-    }
+      return true;
+    });
     if (specs[i]->is_generic()) os << "   (generic tier: 'any' dims match any size >= 1)";
     os << "\n";
   }

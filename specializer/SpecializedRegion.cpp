@@ -24,17 +24,15 @@ Expected<std::shared_ptr<SpecializedRegion>> SpecializedRegion::build(const Fusi
   const Graph& g = *plan.graph;
   std::vector<bool> wildcard;
   if (plan.generic) {  // the symbolic dims of the declared input shapes match anything
-    size_t at = 0;
     wildcard.assign(plan.signature.size(), false);
-    for (ValueId id : region.inputs) {
-      if (at >= plan.signature.size()) break;
-      int64_t head = plan.signature[at++];
-      if (head < 0) continue;
-      const auto& declared = g.value(id).shape;
-      int64_t rank = head & 0xff;
-      for (int64_t d = 0; d < rank && at < plan.signature.size(); ++d, ++at)
-        wildcard[at] = !declared || !(*declared)[static_cast<size_t>(d)].is_const();
-    }
+    size_t input = 0;
+    for_each_signature_input(plan.signature.data(), plan.signature.size(), [&](const SignatureInput& in) {
+      if (input >= region.inputs.size()) return false;
+      const auto& declared = g.value(region.inputs[input++]).shape;
+      for (size_t d = 0; d < in.rank; ++d)
+        wildcard[in.dims_offset + d] = !declared || !(*declared)[d].is_const();
+      return true;
+    });
   }
   std::shared_ptr<SpecializedRegion> spec(new SpecializedRegion(plan.signature, std::move(wildcard)));
   spec->opset_ = opset;
@@ -141,20 +139,17 @@ Status SpecializedRegion::run(const std::vector<Tensor>& inputs, std::vector<Ten
 
 bool SpecializedRegion::admits(const int64_t* words, size_t n) const {
   // Per input: every dim at least 1 and fewer than 2^31 elements (Halide's int32 extents).
-  size_t at = 0;
-  while (at < n) {
-    if (words[at] < 0) {
-      ++at;
-      continue;
+  bool ok = true;
+  for_each_signature_input(words, n, [&](const SignatureInput& in) {
+    int64_t numel = 1;
+    for (size_t d = 0; d < in.rank && ok; ++d) {
+      const int64_t dim = words[in.dims_offset + d];
+      numel *= dim;
+      ok = dim >= 1 && numel < (int64_t{1} << 31);
     }
-    int64_t rank = words[at++] & 0xff, numel = 1;
-    for (int64_t d = 0; d < rank && at < n; ++d, ++at) {
-      if (words[at] < 1) return false;
-      numel *= words[at];
-      if (numel >= (int64_t{1} << 31)) return false;
-    }
-  }
-  return true;
+    return ok;
+  });
+  return ok;
 }
 
 std::string SpecializedRegion::describe() const {
