@@ -217,14 +217,18 @@ Digest256 fingerprint_region(const Region& region, int64_t opset) {
 }
 
 Digest256 fingerprint_model(const Model& model, const RegionPlan& plan) {
+  std::vector<Digest256> regions;
+  regions.reserve(plan.size());
+  for (const Region& r : plan.regions()) regions.push_back(fingerprint_region(r, model.opset));
+  return fingerprint_model(model, plan, regions);
+}
+
+Digest256 fingerprint_model(const Model& model, const RegionPlan& plan, const std::vector<Digest256>& regions) {
   CanonicalHasher h(/*constant_contents=*/false);
   h.sha().update("dynajit-model-v1");
   h.i64(model.opset);
   h.i64(static_cast<int64_t>(plan.size()));
-  for (const Region& r : plan.regions()) {
-    Digest256 d = fingerprint_region(r, model.opset);
-    h.sha().update(d.bytes.data(), d.bytes.size());
-  }
+  for (const Digest256& d : regions) h.sha().update(d.bytes.data(), d.bytes.size());
   if (model.graph) {
     const Graph& g = *model.graph;
     CanonicalHasher::Scope scope{&g, nullptr, {}};

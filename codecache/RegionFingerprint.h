@@ -17,6 +17,8 @@
 
 #include <cstdint>
 
+#include <vector>
+
 #include "codecache/Sha256.h"
 #include "runtime/Region.h"
 
@@ -29,5 +31,8 @@ Digest256 fingerprint_region(const Region& region, int64_t opset);
 // graph's wiring (its constants by dtype and shape only — their contents are
 // already in the region fingerprints). Same name-independence as above.
 Digest256 fingerprint_model(const Model& model, const RegionPlan& plan);
+// The same from region fingerprints already computed (one per region, plan order),
+// so that a caller who needs both hashes the weights once.
+Digest256 fingerprint_model(const Model& model, const RegionPlan& plan, const std::vector<Digest256>& regions);
 
 }  // namespace dj::codecache

@@ -67,18 +67,28 @@ std::unique_ptr<SpecializationCache> SpecializationCache::open(const Interpreter
 }
 
 SpecializationCache::SpecializationCache(const Interpreter& interpreter, std::shared_ptr<codecache::CodeCache> cache)
-    : interpreter_(interpreter), cache_(std::move(cache)), region_fingerprints_(interpreter.regions().size()) {
-  model_hex_ = codecache::fingerprint_model(interpreter.model(), interpreter.regions()).hex();
+    : interpreter_(interpreter), cache_(std::move(cache)) {}
+
+void SpecializationCache::ensure_fingerprints() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (fingerprinted_) return;
+  const RegionPlan& plan = interpreter_.regions();
+  region_fingerprints_.reserve(plan.size());
+  for (const Region& r : plan.regions())
+    region_fingerprints_.push_back(codecache::fingerprint_region(r, interpreter_.model().opset));
+  model_hex_ = codecache::fingerprint_model(interpreter_.model(), plan, region_fingerprints_).hex();
+  fingerprinted_ = true;
+}
+
+const std::string& SpecializationCache::model_hex() {
+  ensure_fingerprints();
+  return model_hex_;
 }
 
 codecache::Digest256 SpecializationCache::key(int32_t region, const SignatureWords& signature, bool generic) {
+  ensure_fingerprints();  // immutable afterwards: read without the lock
   codecache::CacheKeyParts parts;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto& fp = region_fingerprints_[static_cast<size_t>(region)];
-    if (!fp) fp = codecache::fingerprint_region(interpreter_.regions().region(region), interpreter_.model().opset);
-    parts.region = *fp;
-  }
+  parts.region = region_fingerprints_[static_cast<size_t>(region)];
   parts.signature = signature;
   parts.specialization = std::string(generic ? "generic" : "exact") + "; " + kLoweringFormat;
   parts.target = jit::host_target().key;
@@ -123,7 +133,7 @@ void SpecializationCache::store(const codecache::Digest256& key, const Specializ
                                 const SignatureWords& signature, bool generic) {
   codecache::CacheEntry entry;
   entry.key = key;
-  entry.model = model_hex_;
+  entry.model = model_hex();
   entry.description = "R" + std::to_string(spec.info().region) + " " + spec.guard_text() + (generic ? " generic" : " exact");
   entry.metadata = encode_entry_header(EntryHeader{spec.info().region, signature, generic});
   entry.compile_ms = spec.info().compile_ms;
@@ -134,7 +144,7 @@ void SpecializationCache::store(const codecache::Digest256& key, const Specializ
 
 std::vector<SpecializationCache::Stored> SpecializationCache::model_entries() {
   std::vector<Stored> out;
-  for (const codecache::Digest256& key : cache_->model_entries(model_hex_)) {
+  for (const codecache::Digest256& key : cache_->model_entries(model_hex())) {
     codecache::LookupResult found = cache_->lookup(key);
     if (found.outcome != codecache::LookupOutcome::Hit) continue;
     auto header = decode_entry_header(found.entry.metadata);

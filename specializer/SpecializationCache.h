@@ -49,15 +49,18 @@ class SpecializationCache {
   std::vector<Stored> model_entries();
 
   codecache::CodeCache& store_handle() { return *cache_; }
-  const std::string& model_hex() const { return model_hex_; }
+  const std::string& model_hex();
 
  private:
   SpecializationCache(const Interpreter& interpreter, std::shared_ptr<codecache::CodeCache> cache);
   const Interpreter& interpreter_;
   std::shared_ptr<codecache::CodeCache> cache_;
-  std::string model_hex_;
+  // Fingerprints hash the weights: computed once, on first need (not at load).
+  void ensure_fingerprints();
   std::mutex mutex_;
-  std::vector<std::optional<codecache::Digest256>> region_fingerprints_;
+  bool fingerprinted_ = false;
+  std::vector<codecache::Digest256> region_fingerprints_;
+  std::string model_hex_;
 };
 
 // "dynajit 0.1.0, halide 14, llvm 14": part of every key and entry.
