@@ -17,6 +17,7 @@ struct TraceHooks {
   Tracer* tracer = nullptr;                       // null: tracing off
   const RegionDispatchTable* dispatch = nullptr;  // null: no compiled code to look for
   uint64_t* run_ns = nullptr;  // set for the main graph: receives the time of all its regions
+  std::atomic<uint64_t>* host_copies = nullptr;  // counts device tensors copied back for the reference kernels
 };
 
 // The last clock reading taken on this thread at a region boundary. A subgraph's
@@ -70,7 +71,8 @@ class Frame : public SubgraphRunner {
     for (ValueId id : graph_.outputs) {
       if (!values_[id].defined())
         return make_error(StatusCode::Internal, "graph output '", graph_.value(id).name, "' was never computed");
-      out.push_back(values_[id]);
+      DJ_ASSIGN_OR_RETURN(Tensor t, host_view(values_[id]));
+      out.push_back(std::move(t));
     }
     return out;
   }
@@ -213,7 +215,8 @@ class Frame : public SubgraphRunner {
       const Tensor& t = values_[id];
       if (!t.defined())
         return make_error(StatusCode::Internal, "input '", graph_.value(id).name, "' is not computed");
-      inputs.push_back(t.is_contiguous() ? t : t.contiguous());
+      DJ_ASSIGN_OR_RETURN(Tensor host, host_view(t));
+      inputs.push_back(host.is_contiguous() ? std::move(host) : host.contiguous());
     }
     KernelContext ctx(node, opset_, std::move(inputs), this);
     try {
@@ -234,6 +237,14 @@ class Frame : public SubgraphRunner {
       values_[id] = std::move(ctx.outputs()[i]);
     }
     return {};
+  }
+
+  // Reference kernels read host memory: a value a compiled region left on a device
+  // comes back here, counted (never silently).
+  Expected<Tensor> host_view(const Tensor& t) const {
+    if (t.on_host()) return t;
+    if (hooks_.host_copies) hooks_.host_copies->fetch_add(1, std::memory_order_relaxed);
+    return t.to_host();
   }
 
   void release_dead_values(const Node& node, int32_t n) {
@@ -288,7 +299,7 @@ Interpreter::Interpreter(std::shared_ptr<const Model> model, const InterpreterOp
 
 Expected<std::vector<Tensor>> Interpreter::run(std::vector<Tensor> inputs) const {
   uint64_t run_ns = 0;
-  TraceHooks hooks{plan_.get(), tracer_.get(), dispatch_.get(), &run_ns};
+  TraceHooks hooks{plan_.get(), tracer_.get(), dispatch_.get(), &run_ns, &host_copies_};
   if (tracer_) tracer_->begin_run();
   auto out = run_graph_traced(*model_->graph, model_->opset, std::move(inputs), nullptr, hooks);
   if (out.ok()) {

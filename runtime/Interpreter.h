@@ -45,6 +45,9 @@ class Interpreter {
   const Model& model() const { return *model_; }
   const std::shared_ptr<const Model>& model_ptr() const { return model_; }
   uint64_t runs_completed() const { return runs_completed_.load(); }
+  // Device tensors (left by compiled GPU regions) copied to the host for a
+  // reference kernel or a graph output.
+  uint64_t device_to_host_copies() const { return host_copies_.load(); }
   const RegionPlan& regions() const { return *plan_; }
   // Null when tracing is off. The tracer is internally synchronized.
   Tracer* tracer() const { return tracer_.get(); }
@@ -57,6 +60,7 @@ class Interpreter {
   std::unique_ptr<Tracer> tracer_;
   std::unique_ptr<RegionDispatchTable> dispatch_;
   mutable std::atomic<uint64_t> runs_completed_{0};
+  mutable std::atomic<uint64_t> host_copies_{0};
 };
 
 // Runs any graph (main or sub) given its inputs and, for a subgraph, the parent

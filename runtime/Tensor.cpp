@@ -85,6 +85,27 @@ Tensor Tensor::borrow(void* data, DType dtype, const Shape& shape, const Strides
   return t;
 }
 
+Tensor Tensor::on_device(void* device_address, DType dtype, const Shape& shape, DeviceKind device,
+                         std::function<void()> release,
+                         std::function<Status(size_t offset, void* host, size_t bytes)> copy_to_host) {
+  Tensor t = borrow(device_address, dtype, shape, {}, std::move(release));
+  t.storage_->device = device;
+  t.storage_->bytes = t.nbytes();
+  t.storage_->copy_to_host = std::move(copy_to_host);
+  return t;
+}
+
+Expected<Tensor> Tensor::to_host() const {
+  if (on_host()) return *this;
+  if (!storage_->copy_to_host)
+    return make_error(StatusCode::Internal, "a ", device_kind_name(device()), " tensor has no way back to the host");
+  DJ_ASSIGN_OR_RETURN(Tensor host, try_empty(dtype_, shape_));
+  DJ_RETURN_IF_ERROR(storage_->copy_to_host(offset_bytes_, host.raw_data(), host.nbytes())
+                         .with_context(std::string("copying ") + describe() + " from the " +
+                                       device_kind_name(device()) + ": "));
+  return host;
+}
+
 bool Tensor::is_contiguous() const {
   int64_t acc = 1;
   for (int i = rank() - 1; i >= 0; --i) {
@@ -116,6 +137,11 @@ Tensor Tensor::contiguous() const {
 
 Tensor Tensor::clone() const {
   if (!defined()) return *this;
+  if (!on_host()) {  // a deep copy is a host copy
+    auto host = to_host();
+    if (!host.ok()) throw AllocationError(host.status().message());
+    return std::move(host).value();
+  }
   if (!is_contiguous()) return contiguous();
   Tensor out = empty(dtype_, shape_);
   std::memcpy(out.raw_data(), raw_data(), nbytes());

@@ -1,5 +1,10 @@
-// Tensor: a typed, shaped, strided view of host memory that is either owned
+// Tensor: a typed, shaped, strided view of memory that is either owned
 // (allocated by CpuAllocator, 64-byte aligned) or borrowed from the caller.
+// Memory is on the host unless device() says otherwise: a device tensor (made by
+// a device backend through Tensor::on_device) holds a device address that host
+// code must never dereference; to_host() copies it back. Only compiled regions
+// create and read device tensors; the interpreter copies them to the host before
+// any reference kernel sees them (and counts it).
 //
 // Invariants: strides are in elements; a default-constructed Tensor is
 // "undefined" (no dtype, no storage) and stands for an absent optional value.
@@ -16,6 +21,7 @@
 #include <vector>
 
 #include "runtime/DType.h"
+#include "runtime/Device.h"
 #include "runtime/Status.h"
 
 namespace dj {
@@ -42,6 +48,9 @@ struct Storage {
   size_t bytes = 0;
   bool owned = false;
   std::function<void()> on_release;  // for borrowed memory: called when the last view goes
+  DeviceKind device = DeviceKind::Cpu;
+  // Device memory only: copies `bytes` starting at byte `offset` into host memory.
+  std::function<Status(size_t offset, void* host, size_t bytes)> copy_to_host;
   ~Storage();
 };
 
@@ -56,6 +65,12 @@ class Tensor {
   // last Tensor viewing it is destroyed.
   static Tensor borrow(void* data, DType dtype, const Shape& shape, const Strides& strides = {},
                        std::function<void()> on_release = {});
+
+  // Device memory (contiguous): `release` frees it when the last view goes,
+  // `copy_to_host` reads it back (see Storage).
+  static Tensor on_device(void* device_address, DType dtype, const Shape& shape, DeviceKind device,
+                          std::function<void()> release,
+                          std::function<Status(size_t offset, void* host, size_t bytes)> copy_to_host);
 
   template <typename T>
   static Tensor from_vector(const std::vector<T>& values, const Shape& shape) {
@@ -77,6 +92,10 @@ class Tensor {
   size_t nbytes() const { return static_cast<size_t>(numel()) * dtype_size(dtype_); }
   bool is_contiguous() const;
   bool is_borrowed() const { return storage_ && !storage_->owned; }
+  DeviceKind device() const { return storage_ ? storage_->device : DeviceKind::Cpu; }
+  bool on_host() const { return device() == DeviceKind::Cpu; }
+  // *this when on the host; else a fresh host copy (an OutOfMemory or device error otherwise).
+  Expected<Tensor> to_host() const;
 
   void* raw_data() { return storage_ ? static_cast<char*>(storage_->data) + offset_bytes_ : nullptr; }
   const void* raw_data() const {

@@ -96,12 +96,9 @@ Expected<Expr> elementwise_expr(const Node& n, const std::vector<Expr>& in) {
 Expected<LoweredGroup> lower_elementwise(const FusionPlan& plan, const FusionGroup& group, const BufferRules& rules,
                                          std::vector<Halide::Argument>& args, Func& out) {
   const Graph& g = *plan.graph;
-  LoweredGroup lowered;
+  LoweredGroup lowered = group_views(plan, group);
   std::optional<SymShape> out_sym = plan.generic ? symbolic_shape(g, group.output) : std::nullopt;
   if (plan.generic && !out_sym) return Status(StatusCode::Unsupported, "the output's symbolic shape is unknown");
-  lowered.output = group.output;
-  lowered.output_shape = plan.shape(group.output);
-  lowered.output_view = lowered.output_shape;
   const Shape& out_shape = lowered.output_shape;
   const int rank = static_cast<int>(out_shape.size());
   std::vector<Var> vars;
@@ -112,8 +109,6 @@ Expected<LoweredGroup> lower_elementwise(const FusionPlan& plan, const FusionGro
     const Shape& s = plan.shape(id);
     ImageParam p = rules.input(s, "in" + std::to_string(i));
     args.push_back(p);
-    lowered.inputs.push_back(id);
-    lowered.input_views.push_back(s);
     // NumPy broadcasting: Halide dim d of the input lines up with dim d of the output.
     const int r = static_cast<int>(s.size());
     std::vector<bool> sym_broadcast;
@@ -150,13 +145,11 @@ Expected<LoweredGroup> lower_elementwise(const FusionPlan& plan, const FusionGro
 
 Expected<LoweredGroup> lower_gemm(const FusionPlan& plan, const FusionGroup& group, const BufferRules& rules,
                                   std::vector<Halide::Argument>& args, Func& out) {
-  LoweredGroup lowered;
+  LoweredGroup lowered = group_views(plan, group);
   ImageParam a = rules.input({group.m, group.k}, "A");
   ImageParam b = rules.input({group.k, group.n}, "B");
   args.push_back(a);
   args.push_back(b);
-  lowered.inputs = {group.gemm_a, group.gemm_b};
-  lowered.input_views = {{group.m, group.k}, {group.k, group.n}};
   jit::GemmDefinition def;
   Var j("j"), i("i"), kk("kk");
   Func fa("a"), fb("b");
@@ -170,8 +163,6 @@ Expected<LoweredGroup> lower_gemm(const FusionPlan& plan, const FusionGroup& gro
   if (group.gemm_bias != kNoValue) {
     ImageParam bias = rules.input({group.n}, "bias");
     args.push_back(bias);
-    lowered.inputs.push_back(group.gemm_bias);
-    lowered.input_views.push_back({group.n});
     Func fbias("bias_f");
     fbias(j) = bias(j);
     def.bias = fbias;
@@ -180,62 +171,89 @@ Expected<LoweredGroup> lower_gemm(const FusionPlan& plan, const FusionGroup& gro
   jit::GemmShape shape = plan.generic ? jit::GemmShape{} : jit::GemmShape{group.m, group.n, group.k};
   jit::GemmPipeline gemm = jit::build_gemm(def, shape);
   out = gemm.out;
-  lowered.output = group.output;
-  lowered.output_shape = plan.shape(group.output);
-  lowered.output_view = {group.m, group.n};
   return lowered;
 }
 
 Expected<LoweredGroup> lower_softmax(const FusionPlan& plan, const FusionGroup& group, const BufferRules& rules,
                                      std::vector<Halide::Argument>& args, Func& out) {
-  LoweredGroup lowered;
+  LoweredGroup lowered = group_views(plan, group);
   ImageParam in = rules.input({group.m, group.n}, "x");
   args.push_back(in);
-  lowered.inputs = {group.inputs[0]};
-  lowered.input_views = {{group.m, group.n}};
   Var x("x"), r("r");
   Func fin("softmax_in");
   fin(x, r) = in(x, r);
   Expr n = plan.generic ? in.dim(0).extent() : Expr(static_cast<int>(group.n));
   out = jit::build_softmax_last_axis(fin, n, rules.extents({group.m, group.n}));
-  lowered.output = group.output;
-  lowered.output_shape = plan.shape(group.output);
-  lowered.output_view = {group.m, group.n};
   return lowered;
 }
 
 Expected<LoweredGroup> lower_layer_norm(const FusionPlan& plan, const FusionGroup& group, const BufferRules& rules,
                                         std::vector<Halide::Argument>& args, Func& out) {
   const Node& node = plan.graph->nodes[static_cast<size_t>(group.nodes[0])];
-  LoweredGroup lowered;
+  LoweredGroup lowered = group_views(plan, group);
   ImageParam in = rules.input({group.m, group.n}, "x");
   ImageParam scale = rules.input({group.n}, "scale");
   args.push_back(in);
   args.push_back(scale);
-  lowered.inputs = {node.inputs[0], node.inputs[1]};
-  lowered.input_views = {{group.m, group.n}, {group.n}};
   Var x("x"), r("r");
   Func fin("ln_in"), fscale("ln_scale"), fbias;
   fin(x, r) = in(x, r);
   fscale(x) = scale(x);
-  if (node.inputs.size() > 2 && node.inputs[2] != kNoValue) {
+  if (lowered.inputs.size() > 2) {
     ImageParam bias = rules.input({group.n}, "bias");
     args.push_back(bias);
-    lowered.inputs.push_back(node.inputs[2]);
-    lowered.input_views.push_back({group.n});
     fbias = Func("ln_bias");
     fbias(x) = bias(x);
   }
   Expr n = plan.generic ? in.dim(0).extent() : Expr(static_cast<int>(group.n));
   out = jit::build_layer_norm_last_axis(fin, n, fscale, fbias, node.attr_float("epsilon", 1e-5f),
                                         rules.extents({group.m, group.n}));
-  lowered.output = group.output;
-  lowered.output_shape = plan.shape(group.output);
-  lowered.output_view = {group.m, group.n};
   return lowered;
 }
 
 }  // namespace
+
+LoweredGroup group_views(const FusionPlan& plan, const FusionGroup& group) {
+  LoweredGroup v;
+  v.kind = group.kind;
+  v.generic = plan.generic;
+  v.output = group.output;
+  v.output_shape = plan.shape(group.output);
+  switch (group.kind) {
+    case GroupKind::Elementwise:
+      v.inputs = group.inputs;
+      for (ValueId id : group.inputs) v.input_views.push_back(plan.shape(id));
+      v.output_view = v.output_shape;
+      break;
+    case GroupKind::Gemm:
+      v.inputs = {group.gemm_a, group.gemm_b};
+      v.input_views = {{group.m, group.k}, {group.k, group.n}};
+      if (group.gemm_bias != kNoValue) {
+        v.inputs.push_back(group.gemm_bias);
+        v.input_views.push_back({group.n});
+      }
+      v.output_view = {group.m, group.n};
+      break;
+    case GroupKind::Softmax:
+      v.inputs = {group.inputs[0]};
+      v.input_views = {{group.m, group.n}};
+      v.output_view = {group.m, group.n};
+      break;
+    case GroupKind::LayerNorm: {
+      const Node& node = plan.graph->nodes[static_cast<size_t>(group.nodes[0])];
+      v.inputs = {node.inputs[0], node.inputs[1]};
+      v.input_views = {{group.m, group.n}, {group.n}};
+      if (node.inputs.size() > 2 && node.inputs[2] != kNoValue) {
+        v.inputs.push_back(node.inputs[2]);
+        v.input_views.push_back({group.n});
+      }
+      v.output_view = {group.m, group.n};
+      break;
+    }
+    case GroupKind::Interpreted: break;
+  }
+  return v;
+}
 
 Status generic_views(const LoweredGroup& group, const std::vector<Tensor>& inputs, std::vector<Shape>& input_views,
                      Shape& output_view, Shape& output_shape) {

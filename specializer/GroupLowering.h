@@ -20,10 +20,13 @@
 
 namespace dj::specializer {
 
+struct GpuKernel;  // GpuBackend.h
+
 struct LoweredGroup {
   GroupKind kind = GroupKind::Elementwise;
   bool generic = false;
-  std::shared_ptr<const jit::CompiledKernel> kernel;
+  std::shared_ptr<const jit::CompiledKernel> kernel;  // the CPU kernel, or
+  std::shared_ptr<const GpuKernel> gpu;               // a CUDA kernel, run by the region's GpuBackend
   std::vector<ValueId> inputs;      // kernel inputs in argument order
   std::vector<Shape> input_views;   // the shape each is reshaped to for the kernel
   ValueId output = kNoValue;
@@ -34,6 +37,10 @@ struct LoweredGroup {
 struct LoweringOptions {
   bool listings = false;  // keep the Halide stmt / LLVM IR / assembly (for `code R ...`)
 };
+
+// The kernel arguments of a kernel group and the views they are passed as (the
+// same for every backend); `kernel`/`gpu` left empty.
+LoweredGroup group_views(const FusionPlan& plan, const FusionGroup& group);
 
 // For a generic kernel: the input views and the output view/shape for these actual inputs.
 Status generic_views(const LoweredGroup& group, const std::vector<Tensor>& inputs, std::vector<Shape>& input_views,

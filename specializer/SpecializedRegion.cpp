@@ -6,6 +6,9 @@
 #include <unordered_map>
 
 #include "runtime/OpRegistry.h"
+#if DJ_HAVE_CUDA
+#include "specializer/GpuBackend.h"
+#endif
 
 namespace dj::specializer {
 
@@ -18,7 +21,8 @@ Expected<std::shared_ptr<SpecializedRegion>> SpecializedRegion::build(const Fusi
 }
 
 Expected<std::shared_ptr<SpecializedRegion>> SpecializedRegion::build(const FusionPlan& plan, int64_t opset,
-                                                                      const KernelProvider& provider) {
+                                                                      const KernelProvider& provider,
+                                                                      std::shared_ptr<GpuBackend> gpu) {
   auto started = std::chrono::steady_clock::now();
   const Region& region = *plan.region;
   const Graph& g = *plan.graph;
@@ -36,6 +40,7 @@ Expected<std::shared_ptr<SpecializedRegion>> SpecializedRegion::build(const Fusi
   }
   std::shared_ptr<SpecializedRegion> spec(new SpecializedRegion(plan.signature, std::move(wildcard)));
   spec->opset_ = opset;
+  spec->gpu_ = std::move(gpu);
   std::unordered_map<ValueId, int32_t> slot_of;
   auto slot = [&](ValueId id) {
     auto [it, fresh] = slot_of.emplace(id, static_cast<int32_t>(slot_of.size()));
@@ -56,7 +61,7 @@ Expected<std::shared_ptr<SpecializedRegion>> SpecializedRegion::build(const Fusi
       spec->info_.interpreted_ops += 1;
     } else {
       DJ_ASSIGN_OR_RETURN(LoweredGroup lowered, provider(group, spec->kernels_.size()));
-      if (lowered.kind != group.kind || lowered.inputs.size() > 8)
+      if (lowered.kind != group.kind || lowered.inputs.size() > 8 || (lowered.gpu != nullptr) != (spec->gpu_ != nullptr))
         return make_error(StatusCode::Internal, "kernel ", spec->kernels_.size(), " does not fit its group");
       for (ValueId id : lowered.inputs) step.in_slots.push_back(slot(id));
       step.out_slots.push_back(slot(lowered.output));
@@ -80,10 +85,14 @@ Expected<std::shared_ptr<SpecializedRegion>> SpecializedRegion::build(const Fusi
     if (last_step[s] >= 0 && static_cast<size_t>(last_step[s]) < spec->steps_.size())
       spec->steps_[static_cast<size_t>(last_step[s])].free_after.push_back(static_cast<int32_t>(s));
   spec->num_slots_ = slot_of.size();
+  if (spec->gpu_) DJ_RETURN_IF_ERROR(spec->upload_constants());
   spec->info_.region = region.id;
   spec->info_.generic = plan.generic;
   spec->info_.plan_text = plan.describe();
   spec->info_.kernels = spec->kernels_.size();
+#if DJ_HAVE_CUDA
+  if (spec->gpu_) spec->info_.device = "cuda sm_" + std::to_string(spec->gpu_->sm());
+#endif
   spec->info_.compile_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   return spec;
 }
@@ -96,7 +105,9 @@ Status SpecializedRegion::run(const std::vector<Tensor>& inputs, std::vector<Ten
   for (size_t i = 0; i < inputs.size(); ++i) slots[static_cast<size_t>(input_slots_[i])] = inputs[i];
   for (const auto& [s, t] : constants_) slots[static_cast<size_t>(s)] = t;
   for (const Step& step : steps_) {
-    if (step.kernel >= 0) {
+    if (step.kernel >= 0 && gpu_) {
+      DJ_RETURN_IF_ERROR(run_gpu_kernel(kernels_[static_cast<size_t>(step.kernel)], step, slots));
+    } else if (step.kernel >= 0) {
       const LoweredGroup& k = kernels_[static_cast<size_t>(step.kernel)];
       Tensor views[8];
       if (k.inputs.size() > 8) return Status(StatusCode::Internal, "too many kernel inputs");
@@ -124,7 +135,14 @@ Status SpecializedRegion::run(const std::vector<Tensor>& inputs, std::vector<Ten
       const Node& node = *step.node;
       std::vector<Tensor> in;
       in.reserve(step.in_slots.size());
-      for (int32_t s : step.in_slots) in.push_back(s < 0 ? Tensor() : slots[static_cast<size_t>(s)]);
+      for (int32_t s : step.in_slots) {
+        Tensor t = s < 0 ? Tensor() : slots[static_cast<size_t>(s)];
+        if (t.defined() && !t.on_host()) {  // a GPU kernel's output, read by a reference kernel
+          DJ_ASSIGN_OR_RETURN(t, t.to_host());
+          host_copies_.fetch_add(1, std::memory_order_relaxed);
+        }
+        in.push_back(std::move(t));
+      }
       KernelContext ctx(node, opset_, std::move(in), nullptr);
       DJ_RETURN_IF_ERROR(node.schema->kernel(ctx).with_context(node.describe() + ": "));
       for (size_t i = 0; i < step.out_slots.size(); ++i)
@@ -135,6 +153,54 @@ Status SpecializedRegion::run(const std::vector<Tensor>& inputs, std::vector<Ten
   outputs.clear();
   for (int32_t s : output_slots_) outputs.push_back(slots[static_cast<size_t>(s)]);
   return {};
+}
+
+// Weights read only by GPU kernels go to the device once, here, not on every run.
+Status SpecializedRegion::upload_constants() {
+#if DJ_HAVE_CUDA
+  std::vector<bool> read_on_host(num_slots_, false);
+  for (const Step& step : steps_)
+    if (step.kernel < 0)
+      for (int32_t s : step.in_slots)
+        if (s >= 0) read_on_host[static_cast<size_t>(s)] = true;
+  for (int32_t s : output_slots_) read_on_host[static_cast<size_t>(s)] = true;
+  bool uploaded = false;
+  for (auto& [s, t] : constants_) {
+    if (read_on_host[static_cast<size_t>(s)] || t.dtype() != DType::F32) continue;
+    DJ_ASSIGN_OR_RETURN(t, gpu_->upload(t));
+    uploaded = true;
+  }
+  if (uploaded) DJ_RETURN_IF_ERROR(gpu_->synchronize());
+#endif
+  return {};
+}
+
+Status SpecializedRegion::run_gpu_kernel(const LoweredGroup& k, const Step& step, std::vector<Tensor>& slots) const {
+#if DJ_HAVE_CUDA
+  std::vector<Tensor> actual;
+  for (int32_t s : step.in_slots) {
+    Tensor& t = slots[static_cast<size_t>(s)];
+    if (t.on_host()) {  // a region input or an interpreted op's output: upload once, keep the device copy
+      DJ_ASSIGN_OR_RETURN(t, gpu_->upload(t));
+    }
+    actual.push_back(t);
+  }
+  std::vector<Shape> input_views = k.input_views;
+  Shape output_view = k.output_view, output_shape = k.output_shape;
+  if (k.generic) DJ_RETURN_IF_ERROR(generic_views(k, actual, input_views, output_view, output_shape));
+  DJ_ASSIGN_OR_RETURN(Tensor out, gpu_->allocate(DType::F32, output_view));
+  if (out.numel() > 0) {
+    DjKernelParams params{};
+    DJ_RETURN_IF_ERROR(jit::cuda::fill_params(k.gpu->spec, input_views, output_view, params));
+    for (size_t i = 0; i < actual.size(); ++i) params.in[i] = static_cast<const float*>(actual[i].raw_data());
+    params.out = out.data<float>();
+    DJ_RETURN_IF_ERROR(gpu_->launch(*k.gpu, jit::cuda::launch_dims(k.gpu->spec, params), params));
+  }
+  slots[static_cast<size_t>(step.out_slots[0])] = output_view == output_shape ? out : out.reshaped(output_shape);
+  return {};
+#else
+  return Status(StatusCode::Unsupported, "this build has no CUDA support");
+#endif
 }
 
 bool SpecializedRegion::admits(const int64_t* words, size_t n) const {
@@ -157,6 +223,7 @@ std::string SpecializedRegion::describe() const {
   os << "R" << info_.region << " [" << (info_.generic ? "generic " : "") << guard_text() << "]: " << info_.kernels << " kernels, "
      << info_.interpreted_ops << " interpreted ops, compiled in " << static_cast<int64_t>(info_.compile_ms) << " ms, "
      << hits() << " hits";
+  if (gpu_) os << ", on " << info_.device << ", " << host_copies_.load() << " host copies";
   return os.str();
 }
 

@@ -11,8 +11,14 @@
 // wildcards on the symbolic dims (RegionDispatch.h), the kernels' views are worked
 // out per run from the actual shapes, and it declines (admits) signatures with a
 // zero-sized or over-2^31 input, which stay interpreted.
+//
+// Built with a GpuBackend, its kernel groups are CUDA kernels (CudaGroupLowering.h):
+// their inputs are uploaded when they are still on the host, their outputs stay
+// on the device, and an interpreted op inside the region gets host copies. Every
+// copy is counted by the backend (GpuTransferCounts), never silent.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -24,6 +30,8 @@
 
 namespace dj::specializer {
 
+class GpuBackend;
+
 struct SpecializationInfo {
   int32_t region = -1;
   std::string plan_text;       // FusionPlan::describe()
@@ -31,6 +39,7 @@ struct SpecializationInfo {
   size_t interpreted_ops = 0;  // ops left to the reference kernels
   double compile_ms = 0;       // wall time of planning + lowering + compiling all kernels
   bool generic = false;        // the shape-generic tier
+  std::string device = "cpu";  // where its kernels run: "cpu", or the GPU's arch ("cuda sm_90")
 };
 
 class SpecializedRegion : public CompiledRegion {
@@ -44,14 +53,18 @@ class SpecializedRegion : public CompiledRegion {
   static Expected<std::shared_ptr<SpecializedRegion>> build(const FusionPlan& plan, int64_t opset,
                                                             const std::string& name_prefix,
                                                             const LoweringOptions& options = {});
+  // `gpu`: the backend that runs the provided kernels when they are GPU kernels.
   static Expected<std::shared_ptr<SpecializedRegion>> build(const FusionPlan& plan, int64_t opset,
-                                                            const KernelProvider& kernels);
+                                                            const KernelProvider& kernels,
+                                                            std::shared_ptr<GpuBackend> gpu = nullptr);
 
   Status run(const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs) const override;
   bool admits(const int64_t* words, size_t n) const override;
   std::string describe() const override;
   const SpecializationInfo& info() const { return info_; }
   const std::vector<LoweredGroup>& kernels() const { return kernels_; }
+  // GPU regions: device values copied back for an interpreted op inside the region.
+  uint64_t host_copies() const { return host_copies_.load(); }
 
  private:
   struct Step {
@@ -64,7 +77,11 @@ class SpecializedRegion : public CompiledRegion {
   SpecializedRegion(SignatureWords guard, std::vector<bool> wildcard)
       : CompiledRegion(std::move(guard), std::move(wildcard)) {}
 
+  Status run_gpu_kernel(const LoweredGroup& kernel, const Step& step, std::vector<Tensor>& slots) const;
+  Status upload_constants();
+
   int64_t opset_ = 17;
+  std::shared_ptr<GpuBackend> gpu_;
   std::vector<LoweredGroup> kernels_;
   std::vector<Step> steps_;
   size_t num_slots_ = 0;
@@ -72,6 +89,7 @@ class SpecializedRegion : public CompiledRegion {
   std::vector<std::pair<int32_t, Tensor>> constants_;  // slot, value
   std::vector<int32_t> output_slots_;           // Region::outputs -> slot
   SpecializationInfo info_;
+  mutable std::atomic<uint64_t> host_copies_{0};
 };
 
 }  // namespace dj::specializer

@@ -9,6 +9,9 @@
 
 #include "jit/CompileQueue.h"
 #include "runtime/Log.h"
+#if DJ_HAVE_CUDA
+#include "specializer/CudaGroupLowering.h"
+#endif
 
 namespace dj::specializer {
 namespace {
@@ -42,7 +45,7 @@ Specializer::Specializer(const Interpreter& interpreter, SpecializerOptions opti
 
 std::shared_ptr<Specializer> Specializer::attach(const Interpreter& interpreter, SpecializerOptions options) {
   std::shared_ptr<Specializer> s(new Specializer(interpreter, options));
-  if (options.use_cache) s->cache_ = SpecializationCache::open(interpreter, options.cache_dir);
+  if (options.use_cache && !options.gpu) s->cache_ = SpecializationCache::open(interpreter, options.cache_dir);
   if (options.warm_cache && s->cache_) s->warm_from_cache();
   if (interpreter.tracer()) interpreter.tracer()->set_listener(s);
   return s;
@@ -161,7 +164,20 @@ Expected<std::shared_ptr<const SpecializedRegion>> Specializer::plan_and_build(
   std::string prefix = "dj_r" + std::to_string(region) + (generic ? "_generic" : "_s") + std::to_string(next_name.fetch_add(1));
   LoweringOptions lopts;
   lopts.listings = options_.listings;
-  auto built = SpecializedRegion::build(*plan, interpreter_.model().opset, prefix, lopts);
+  Expected<std::shared_ptr<SpecializedRegion>> built = Status(StatusCode::Unsupported, "no GPU support in this build");
+  if (!options_.gpu) {
+    built = SpecializedRegion::build(*plan, interpreter_.model().opset, prefix, lopts);
+  } else {
+#if DJ_HAVE_CUDA
+    GpuBackend& gpu = *options_.gpu;
+    built = SpecializedRegion::build(
+        *plan, interpreter_.model().opset,
+        [&](const FusionGroup& group, size_t index) {
+          return lower_group_cuda(*plan, group, prefix + "_g" + std::to_string(index), gpu);
+        },
+        options_.gpu);
+#endif
+  }
   if (!built.ok()) return fail(built.status());
   std::shared_ptr<const SpecializedRegion> spec = *built;
   interpreter_.dispatch().install(region, spec);

@@ -13,7 +13,11 @@
 #include "bindings/c/CApiHandles.h"
 #include "bindings/c/CApiStatus.h"
 #include "frontend/OnnxLoader.h"
+#include "runtime/Device.h"
 #include "runtime/Log.h"
+#ifdef DJ_HAVE_JIT
+#include "specializer/DevicePlacement.h"
+#endif
 
 namespace dj::capi {
 namespace {
@@ -22,6 +26,7 @@ struct LoadSettings {
   int32_t num_threads = 0;
   bool disable_jit = false;
   std::string cache_dir;
+  std::string device;  // empty: DJ_DEVICE, else cpu
 };
 
 // Reads the fields the caller's header knows (struct_size) and that this library
@@ -50,6 +55,8 @@ Status read_load_options(const dj_load_options* options, LoadSettings& settings)
     settings.disable_jit = options->disable_jit != 0;
   if (options->struct_size >= offsetof(dj_load_options, cache_dir) + sizeof(const char*) && options->cache_dir)
     settings.cache_dir = options->cache_dir;
+  if (options->struct_size >= offsetof(dj_load_options, device) + sizeof(const char*) && options->device)
+    settings.device = options->device;
   return {};
 }
 
@@ -89,11 +96,21 @@ Status make_model(Expected<Model> loaded, const LoadSettings& settings, dj_model
   handle->constants = collect_constant_spans(graph);
   if (settings.num_threads > 0) handle->arena = std::make_unique<tbb::task_arena>(settings.num_threads);
   handle->interpreter = std::make_unique<const Interpreter>(model);
+  DeviceRequest request = device_request_from_env(DeviceRequest::Cpu);
+  if (!settings.device.empty()) {
+    DJ_ASSIGN_OR_RETURN(request, parse_device_request(settings.device));
+  }
 #ifdef DJ_HAVE_JIT
   auto jit_options = specializer::SpecializerOptions::from_environment();
   jit_options.cache_dir = settings.cache_dir;
-  if (jit_options.enabled && !settings.disable_jit)
-    handle->specializer = specializer::Specializer::attach(*handle->interpreter, jit_options);
+  if (settings.disable_jit) jit_options.enabled = false;
+  auto attached = specializer::attach_on_device(*handle->interpreter, jit_options, request);
+  if (!attached.ok()) return attached.status();
+  handle->specializer = std::move(attached).value();
+#else
+  DJ_ASSIGN_OR_RETURN(DeviceKind device, resolve_device(request));
+  if (device != DeviceKind::Cpu)
+    return Status(StatusCode::Unsupported, "this build of DynaJIT has no JIT, so nothing can run on a GPU");
 #endif
   DJ_LOG_INFO("loaded '" << model->source << "': " << graph.count_nodes_recursive() << " nodes, opset "
                          << model->opset << ", " << graph.inputs.size() << " inputs, " << graph.outputs.size()

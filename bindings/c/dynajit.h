@@ -176,6 +176,12 @@ typedef struct dj_load_options {
    * directory must belong to you and not be group/world-writable (it holds
    * executable code); otherwise the cache is off, with a warning. Copied. */
   const char* cache_dir;
+  /* Where compiled regions run: "cpu", "cuda" (an error, naming why, when no usable
+   * GPU and driver are present) or "auto" (the GPU when usable, else the CPU; the
+   * reason is logged at DJ_LOG=info). NULL: DJ_DEVICE, else "cpu". Runs start
+   * interpreted on the host either way; hot regions are compiled for the device.
+   * Copied. */
+  const char* device;
 } dj_load_options;
 
 /* Sets every option to its default. NULL is ignored. Inline on purpose: the size

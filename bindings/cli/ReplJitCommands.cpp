@@ -5,6 +5,9 @@
 
 #ifdef DJ_HAVE_JIT
 #include "specializer/JitReport.h"
+#if DJ_HAVE_CUDA
+#include "specializer/GpuBackend.h"
+#endif
 
 namespace dj {
 namespace {
@@ -33,11 +36,12 @@ Status guards_command(ReplSession& s, const ReplArgs& args) {
 
 Status code_command(ReplSession& s, const ReplArgs& args) {
   if (args.empty() || args.size() > 3)
-    return Status(StatusCode::InvalidArgument, "expected a region, then halide|llvm|asm, then optionally #N");
+    return Status(StatusCode::InvalidArgument, "expected a region, then halide|llvm|asm|cuda|ptx, then optionally #N");
   DJ_ASSIGN_OR_RETURN(int32_t id, s.parse_region(args[0]));
   std::string what = args.size() > 1 ? args[1] : "halide";
-  if (what != "halide" && what != "llvm" && what != "asm" && what != "plan")
-    return make_error(StatusCode::InvalidArgument, "unknown listing '", what, "': halide, llvm, asm or plan");
+  const bool gpu_listing = what == "cuda" || what == "ptx";
+  if (what != "halide" && what != "llvm" && what != "asm" && what != "plan" && !gpu_listing)
+    return make_error(StatusCode::InvalidArgument, "unknown listing '", what, "': halide, llvm, asm, cuda, ptx or plan");
   DJ_ASSIGN_OR_RETURN(specializer::Specializer * jit, jit_of(s));
   jit->wait_idle();
   auto specs = jit->specializations(id);
@@ -56,6 +60,17 @@ Status code_command(ReplSession& s, const ReplArgs& args) {
   s.out() << spec->describe() << "\n" << spec->info().plan_text;
   if (what == "plan") return {};
   for (const auto& k : spec->kernels()) {
+    if (k.gpu || gpu_listing) {
+      if (!k.gpu || !gpu_listing)
+        return make_error(StatusCode::InvalidArgument, "R", id, " #", index, " runs on ", spec->info().device,
+                          ": its listings are ", k.gpu ? "cuda and ptx" : "halide, llvm and asm");
+#if DJ_HAVE_CUDA
+      const std::string& text = what == "cuda" ? k.gpu->source.source : k.gpu->binary.ptx;
+      s.out() << "---- kernel " << k.gpu->spec.name << " (" << what << ")\n"
+              << (text.empty() ? std::string("(no listing kept)\n") : text) << "\n";
+#endif
+      continue;
+    }
     const jit::KernelListings& l = k.kernel->listings;
     const std::string& text = what == "halide" ? l.halide_stmt : what == "llvm" ? l.llvm_ir : l.assembly;
     s.out() << "---- kernel " << k.kernel->name << " (" << what << ")\n"
@@ -111,7 +126,7 @@ void register_jit_commands(ReplCommandTable& table) {
              specs_command});
   table.add({"guards", "guards REGION", "the guards of a region's specializations, input by input", "",
              guards_command});
-  table.add({"code", "code REGION [halide|llvm|asm|plan] [#N]",
+  table.add({"code", "code REGION [halide|llvm|asm|cuda|ptx|plan] [#N]",
              "a specialization's fusion plan and generated code (default: the newest, Halide IR)", "", code_command});
   table.add({"compile", "compile REGION [NAME=SHAPE ...]",
              "run once on these inputs, then compile REGION for the shape it saw (no waiting for hotness)", "",

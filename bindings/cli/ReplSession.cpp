@@ -40,7 +40,13 @@ ReplSession::ReplSession(std::string model_path, std::shared_ptr<const Model> mo
   register_jit_commands(commands_);
   auto jit_options = specializer::SpecializerOptions::from_environment();
   jit_options.listings = true;
-  if (jit_options.enabled) jit_ = specializer::Specializer::attach(interpreter_, jit_options);
+  // DJ_DEVICE picks the device; a GPU that cannot be had leaves the session on the CPU, said once.
+  auto attached = specializer::attach_on_device(interpreter_, jit_options, device_request_from_env(DeviceRequest::Cpu));
+  if (!attached.ok()) {
+    out << "warning: " << attached.status().message() << "; compiling for the CPU instead\n";
+    attached = specializer::attach_on_device(interpreter_, jit_options, DeviceRequest::Cpu);
+  }
+  if (attached.ok()) jit_ = *attached;
 #endif
 }
 

@@ -19,6 +19,7 @@
 #include "runtime/Interpreter.h"
 #include "runtime/Status.h"
 #ifdef DJ_HAVE_JIT
+#include "specializer/DevicePlacement.h"
 #include "specializer/Specializer.h"
 #endif
 

@@ -20,11 +20,13 @@
 #include "bindings/cli/TraceTables.h"
 #include "frontend/OnnxLoader.h"
 #include "runtime/Allocator.h"
+#include "runtime/Device.h"
 #include "runtime/InputBinding.h"
 #include "runtime/Interpreter.h"
 #include "runtime/Log.h"
 #include "runtime/TraceReport.h"
 #ifdef DJ_HAVE_JIT
+#include "specializer/DevicePlacement.h"
 #include "specializer/JitReport.h"
 #endif
 
@@ -54,6 +56,9 @@ const char kRunUsage[] =
     "  --stats                     after the runs, print what the tracer recorded: time per\n"
     "                              region, If/Loop paths and expert routing\n"
     "  --stats-json                the same statistics as JSON (what dj_model_stats returns)\n"
+    "  --device cpu|cuda|auto      where compiled regions run (default: DJ_DEVICE, else cpu);\n"
+    "                              cuda fails, naming why, without a usable GPU; auto\n"
+    "                              falls back to the CPU (DJ_LOG=info says why)\n"
     "  -h, --help                  this help\n"
     "\n"
     "Inputs not given with --input get random data of their declared dtype and shape;\n"
@@ -78,6 +83,7 @@ struct RunOptions {
   std::string save_dir;
   bool stats = false;
   bool stats_json = false;
+  std::optional<DeviceRequest> device;
 };
 
 // Returns an exit code when parsing ends the command (help or a usage error).
@@ -114,6 +120,11 @@ std::optional<int> parse_run_options(const std::vector<std::string>& args, RunOp
       auto v = missing ? std::nullopt : parse_count(value);
       if (!v || *v < 1) return report_usage_error("--repeat needs a positive integer", "run");
       o.repeat = *v;
+    } else if (take_flag_value(args, i, "--device", value, missing)) {
+      if (missing) return report_usage_error("--device needs cpu, cuda or auto", "run");
+      auto device = parse_device_request(value);
+      if (!device.ok()) return report_usage_error(device.status().message(), "run");
+      o.device = *device;
     } else if (take_flag_value(args, i, "--save-outputs", value, missing)) {
       if (missing || value.empty()) return report_usage_error("--save-outputs needs a directory", "run");
       o.save_dir = value;
@@ -175,16 +186,21 @@ int run_command(const std::vector<std::string>& args) {
   prepared->tensors.clear();  // bound holds the inputs now
 
   Interpreter interpreter(model);
+  const DeviceRequest device = o.device.value_or(device_request_from_env(DeviceRequest::Cpu));
 #ifdef DJ_HAVE_JIT
-  std::shared_ptr<specializer::Specializer> jit;
-  if (auto jit_options = specializer::SpecializerOptions::from_environment(); jit_options.enabled)
-    jit = specializer::Specializer::attach(interpreter, jit_options);
+  auto attached = specializer::attach_on_device(interpreter, specializer::SpecializerOptions::from_environment(), device);
+  if (!attached.ok()) return report_error(attached.status());
+  std::shared_ptr<specializer::Specializer> jit = *attached;
   struct DetachOnExit {
     std::shared_ptr<specializer::Specializer>& jit;
     ~DetachOnExit() {
       if (jit) jit->detach();
     }
   } detach_on_exit{jit};
+#else
+  if (auto resolved = resolve_device(device); !resolved.ok() || *resolved != DeviceKind::Cpu)
+    return report_error(resolved.ok() ? Status(StatusCode::Unsupported, "this build has no JIT: nothing runs on a GPU")
+                                      : resolved.status());
 #endif
   const int64_t live_before = CpuAllocator::live_bytes();
   CpuAllocator::reset_peak();

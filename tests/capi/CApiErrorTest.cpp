@@ -323,6 +323,32 @@ TEST(CApiErrors, BadLoadOptions) {
   EXPECT_EQ(m, nullptr);
 }
 
+// The device option: a GPU that cannot be had is Unsupported naming why (the driver
+// path points at nothing: the same on GPU machines; each gtest runs in its own
+// process, so the driver is looked up afresh); a bad name is InvalidArgument;
+// "auto" and "cpu" load.
+TEST(CApiErrors, DeviceOption) {
+  ::setenv("DJ_CUDA_DRIVER_LIBRARY", "/nonexistent/libcuda.so.1", 1);
+  dj_load_options options;
+  dj_load_options_init(&options);
+  const size_t size = std::string(kMlpText).size();
+  dj_model* m = nullptr;
+  options.device = "cuda";
+  EXPECT_EQ(dj_load_from_memory(kMlpText, size, &options, &m), DJ_ERR_UNSUPPORTED);
+  EXPECT_MESSAGE_HAS("/nonexistent/libcuda.so.1");
+  EXPECT_EQ(m, nullptr);
+  options.device = "tpu";
+  EXPECT_EQ(dj_load_from_memory(kMlpText, size, &options, &m), DJ_ERR_INVALID_ARGUMENT);
+  EXPECT_MESSAGE_HAS("cpu, cuda, auto");
+  for (const char* ok : {"auto", "cpu"}) {
+    options.device = ok;
+    EXPECT_EQ(dj_load_from_memory(kMlpText, size, &options, &m), DJ_OK) << ok << ": " << message();
+    dj_model_free(m);
+    m = nullptr;
+  }
+  ::unsetenv("DJ_CUDA_DRIVER_LIBRARY");
+}
+
 TEST(CApiErrors, LastErrorIsPerThread) {
   dj_model* m = nullptr;
   EXPECT_EQ(dj_load("/nonexistent/first.onnx", nullptr, &m), DJ_ERR_IO);

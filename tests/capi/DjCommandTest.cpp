@@ -111,3 +111,35 @@ TEST_F(DjCommand, InfoShowsSymbolicShapesAndOps) {
 
 }  // namespace
 }  // namespace dj::testing
+
+namespace dj::testing {
+namespace {
+
+// --device: cuda without a usable driver is an error naming why (the driver path is
+// pointed at nothing, so this holds on GPU machines too); auto falls back to the CPU
+// and says so at DJ_LOG=info; anything else is a usage error.
+TEST_F(DjCommand, DeviceChoice) {
+  const std::string no_driver = "DJ_CUDA_DRIVER_LIBRARY=/nonexistent/libcuda.so.1 ";
+  CommandResult cuda = run_shell_command(no_driver + binary_ + " run " + model_ + " --device cuda",
+                                         (dir_ / "stderr.txt").string());
+  EXPECT_EQ(cuda.exit_code, 1);
+  EXPECT_HAS(cuda.err, "/nonexistent/libcuda.so.1");
+  EXPECT_HAS(cuda.err, "not found");
+  CommandResult from_env = run_shell_command(no_driver + "DJ_DEVICE=cuda " + binary_ + " run " + model_,
+                                             (dir_ / "stderr.txt").string());
+  EXPECT_EQ(from_env.exit_code, 1);
+  EXPECT_HAS(from_env.err, "not found");
+  CommandResult fallback = run_shell_command(no_driver + "DJ_LOG=info " + binary_ + " run " + model_ + " --device auto",
+                                             (dir_ / "stderr.txt").string());
+  EXPECT_EQ(fallback.exit_code, 0) << fallback.err;
+  EXPECT_HAS(fallback.err, "device auto: using cpu");
+  EXPECT_HAS(fallback.out, "outputs:");
+  CommandResult cpu = dj("run " + model_ + " --device cpu");
+  EXPECT_EQ(cpu.exit_code, 0) << cpu.err;
+  CommandResult bad = dj("run " + model_ + " --device tpu");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_HAS(bad.err, "expected one of: cpu, cuda, auto");
+}
+
+}  // namespace
+}  // namespace dj::testing

@@ -3,6 +3,7 @@ symbolic shapes; the three run() spellings; the error hierarchy; options; docs."
 
 from __future__ import annotations
 
+import os
 import pathlib
 import pydoc
 import subprocess
@@ -133,8 +134,13 @@ def test_error_from_unknown_status_code():
 
 
 def test_device_and_options():
-    with pytest.raises(dynajit.Unsupported, match="GPU path is not built yet"):
-        dynajit.load(model_path("dynamic_mlp"), device="cuda")
+    # A GPU that cannot be had (the driver path points at nothing) is Unsupported, naming why.
+    probe = subprocess.run(
+        [sys.executable, "-c", "import dynajit, sys; dynajit.load(sys.argv[1], device='cuda')", model_path("dynamic_mlp")],
+        env={**os.environ, "DJ_CUDA_DRIVER_LIBRARY": "/nonexistent/libcuda.so.1"}, capture_output=True, text=True)
+    assert probe.returncode != 0 and "Unsupported" in probe.stderr and "/nonexistent/libcuda.so.1" in probe.stderr, probe.stderr
+    with pytest.raises(dynajit.InvalidArgument, match="cpu, cuda, auto"):
+        dynajit.load(model_path("dynamic_mlp"), device="tpu")
     with pytest.raises(dynajit.InvalidArgument, match="num_threads"):
         dynajit.load(model_path("dynamic_mlp"), num_threads=-1)
     m = dynajit.load(model_path("dynamic_mlp"), device="CPU", jit=False, cache_dir=pathlib.Path("/tmp/c"), num_threads=2)

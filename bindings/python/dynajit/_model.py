@@ -223,8 +223,10 @@ def load(
     Args:
         path_or_bytes: a path to an ``.onnx`` file (binary ModelProto, or ONNX's
             textual syntax), the model's bytes, or an ``onnx.ModelProto``.
-        device: where to run. Only ``"cpu"`` exists today; any other device raises
-            :class:`Unsupported` (the GPU path is not built yet).
+        device: where compiled regions run: ``"cpu"``, ``"cuda"`` (raises
+            :class:`Unsupported`, naming why, when no usable GPU and driver are
+            present) or ``"auto"`` (the GPU when usable, else the CPU). Runs start
+            interpreted on the host either way.
         jit: compile hot shapes and paths to specialized code (in the background;
             runs are interpreted until the code is ready, then dispatch switches).
             False: every run uses the reference interpreter. DJ_JIT=off in the
@@ -244,7 +246,7 @@ def load(
     Raises:
         FileError: the file cannot be opened or read (the path is named).
         InvalidModel: the model is malformed or truncated.
-        Unsupported: an op DynaJIT lacks (named with its node), or a device other than cpu.
+        Unsupported: an op DynaJIT lacks (named with its node), or a GPU that cannot be had.
         InvalidArgument: a bad option value.
 
     Example::
@@ -255,8 +257,7 @@ def load(
     """
     if not isinstance(device, str):
         raise InvalidArgument(f"device must be a str such as 'cpu', not {type(device).__name__}")
-    if device.lower() != "cpu":
-        raise Unsupported(f"device '{device}' is not available: only 'cpu' works, the GPU path is not built yet")
+    device = device.lower()
     if isinstance(num_threads, bool) or not isinstance(num_threads, int):
         raise InvalidArgument(f"num_threads must be an int, not {type(num_threads).__name__}")
     if cache_dir is not None:
@@ -264,13 +265,13 @@ def load(
     jit = bool(jit)
     dir_arg = cache_dir or ""
     if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
-        core = _core.LoadedModel.from_bytes(bytes(path_or_bytes), num_threads, jit, dir_arg)
+        core = _core.LoadedModel.from_bytes(bytes(path_or_bytes), num_threads, jit, dir_arg, device)
     elif isinstance(path_or_bytes, (str, os.PathLike)):
-        core = _core.LoadedModel.from_file(os.fspath(path_or_bytes), num_threads, jit, dir_arg)
+        core = _core.LoadedModel.from_file(os.fspath(path_or_bytes), num_threads, jit, dir_arg, device)
     elif hasattr(path_or_bytes, "SerializeToString"):
-        core = _core.LoadedModel.from_bytes(path_or_bytes.SerializeToString(), num_threads, jit, dir_arg)
+        core = _core.LoadedModel.from_bytes(path_or_bytes.SerializeToString(), num_threads, jit, dir_arg, device)
     else:
         raise InvalidArgument(
             f"load() takes a path, bytes or an onnx.ModelProto, not {type(path_or_bytes).__name__}"
         )
-    return Model(core, device="cpu", jit=jit, cache_dir=cache_dir, num_threads=num_threads)
+    return Model(core, device=device, jit=jit, cache_dir=cache_dir, num_threads=num_threads)

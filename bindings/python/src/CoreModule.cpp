@@ -25,9 +25,9 @@ NB_MODULE(_core, m) {
 
   nb::class_<LoadedModel>(m, "LoadedModel", "A dj_model: a loaded ONNX model.")
       .def_static("from_file", &LoadedModel::from_file, nb::arg("path"), nb::arg("num_threads") = 0, nb::arg("jit") = true, nb::arg("cache_dir") = "",
-                  "dj_load: an ONNX model file (binary or textual syntax).")
+                  nb::arg("device") = "", "dj_load: an ONNX model file (binary or textual syntax).")
       .def_static("from_bytes", &LoadedModel::from_bytes, nb::arg("data"), nb::arg("num_threads") = 0, nb::arg("jit") = true, nb::arg("cache_dir") = "",
-                  "dj_load_from_memory: an ONNX model from bytes.")
+                  nb::arg("device") = "", "dj_load_from_memory: an ONNX model from bytes.")
       .def("inputs", &LoadedModel::inputs, "[(name, dtype code, rank, [(kind, value, symbol)])] of the inputs.")
       .def("outputs", &LoadedModel::outputs, "[(name, dtype code, rank, [(kind, value, symbol)])] of the outputs.")
       .def("stats", &LoadedModel::stats, "dj_model_stats: the model's statistics as JSON text.")

@@ -8,7 +8,7 @@
 namespace dynajit_py {
 namespace {
 
-dj_load_options load_options(int32_t num_threads, bool jit, const std::string& cache_dir) {
+dj_load_options load_options(int32_t num_threads, bool jit, const std::string& cache_dir, const std::string& device) {
   if (num_threads < 0)
     throw StatusError(DJ_ERR_INVALID_ARGUMENT,
                       "num_threads must be 0 (the default) or positive, not " + std::to_string(num_threads));
@@ -17,6 +17,7 @@ dj_load_options load_options(int32_t num_threads, bool jit, const std::string& c
   options.num_threads = num_threads;
   options.disable_jit = jit ? 0 : 1;
   options.cache_dir = cache_dir.empty() ? nullptr : cache_dir.c_str();  // dj_load copies it
+  options.device = device.empty() ? nullptr : device.c_str();           // and this
   return options;
 }
 
@@ -38,8 +39,9 @@ struct OutputArray {
 
 }  // namespace
 
-LoadedModel LoadedModel::from_file(const std::string& path, int32_t num_threads, bool jit, const std::string& cache_dir) {
-  dj_load_options options = load_options(num_threads, jit, cache_dir);
+LoadedModel LoadedModel::from_file(const std::string& path, int32_t num_threads, bool jit, const std::string& cache_dir,
+                                   const std::string& device) {
+  dj_load_options options = load_options(num_threads, jit, cache_dir, device);
   dj_model* model = nullptr;
   dj_status status;
   {
@@ -51,8 +53,8 @@ LoadedModel LoadedModel::from_file(const std::string& path, int32_t num_threads,
 }
 
 LoadedModel LoadedModel::from_bytes(const nb::bytes& data, int32_t num_threads, bool jit,
-                                     const std::string& cache_dir) {
-  dj_load_options options = load_options(num_threads, jit, cache_dir);
+                                     const std::string& cache_dir, const std::string& device) {
+  dj_load_options options = load_options(num_threads, jit, cache_dir, device);
   dj_model* model = nullptr;
   dj_status status;
   {

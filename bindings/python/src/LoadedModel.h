@@ -20,8 +20,10 @@ namespace dynajit_py {
 
 class LoadedModel {
  public:
-  static LoadedModel from_file(const std::string& path, int32_t num_threads, bool jit, const std::string& cache_dir);
-  static LoadedModel from_bytes(const nb::bytes& data, int32_t num_threads, bool jit, const std::string& cache_dir);
+  static LoadedModel from_file(const std::string& path, int32_t num_threads, bool jit, const std::string& cache_dir,
+                               const std::string& device);
+  static LoadedModel from_bytes(const nb::bytes& data, int32_t num_threads, bool jit, const std::string& cache_dir,
+                                const std::string& device);
 
   LoadedModel(LoadedModel&& other) noexcept : model_(other.model_) { other.model_ = nullptr; }
   LoadedModel(const LoadedModel&) = delete;
