@@ -95,12 +95,15 @@ Expected<CudaKernelSpec> cuda_spec_for_group(const FusionPlan& plan, const Fusio
 }
 
 Expected<LoweredGroup> lower_group_cuda(const FusionPlan& plan, const FusionGroup& group,
-                                        const std::string& kernel_name, GpuBackend& backend) {
+                                        const std::string& kernel_name, GpuBackend& backend,
+                                        const jit::cuda::NvrtcOutput* cached) {
   LoweredGroup lowered = group_views(plan, group);
   auto kernel = std::make_shared<GpuKernel>();
   DJ_ASSIGN_OR_RETURN(kernel->spec, cuda_spec_for_group(plan, group, kernel_name));
   DJ_ASSIGN_OR_RETURN(kernel->source, jit::cuda::generate_cuda_kernel(kernel->spec));
-  if (backend.needs_binary()) {
+  if (cached) {
+    kernel->binary = *cached;
+  } else if (backend.needs_binary()) {
     jit::cuda::NvrtcOptions options;
     options.sm = backend.sm();
     DJ_ASSIGN_OR_RETURN(kernel->binary, jit::cuda::nvrtc_compile(kernel->source.source, kernel_name, options));

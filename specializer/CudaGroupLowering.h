@@ -22,7 +22,10 @@ Expected<jit::cuda::CudaKernelSpec> cuda_spec_for_group(const FusionPlan& plan, 
                                                         const std::string& kernel_name);
 
 // Generates, compiles (when the backend needs a binary) and loads the group's kernel.
+// `cached`: the cubin + PTX from the code cache, compiled for this kernel name and
+// group before: NVRTC is not called (the source is still generated, for listings).
 Expected<LoweredGroup> lower_group_cuda(const FusionPlan& plan, const FusionGroup& group,
-                                        const std::string& kernel_name, GpuBackend& backend);
+                                        const std::string& kernel_name, GpuBackend& backend,
+                                        const jit::cuda::NvrtcOutput* cached = nullptr);
 
 }  // namespace dj::specializer

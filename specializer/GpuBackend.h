@@ -44,6 +44,11 @@ class GpuBackend {
   virtual ~GpuBackend() = default;
   virtual std::string description() const = 0;  // e.g. "CUDA NVIDIA H100 80GB HBM3 (sm_90)"
   virtual int sm() const = 0;                    // the arch NVRTC compiles for: 90 = sm_90
+  // What compiled code for this backend depends on, for code-cache keys: the arch
+  // and the NVRTC version ("cuda sm_90, nvrtc 13.0").
+  virtual std::string cache_target() const {
+    return "cuda sm_" + std::to_string(sm()) + ", nvrtc " + jit::cuda::nvrtc_version();
+  }
   // Whether load() needs the NVRTC binary (a real device does; the emulation runs the source).
   virtual bool needs_binary() const { return true; }
   // Makes `kernel` launchable: sets kernel.loaded.

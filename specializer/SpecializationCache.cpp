@@ -8,6 +8,9 @@
 #include "jit/HalideRuntimeObject.h"
 #include "jit/HostTarget.h"
 #include "runtime/Log.h"
+#if DJ_HAVE_CUDA
+#include "specializer/CudaGroupLowering.h"
+#endif
 
 #ifndef DJ_TOOLCHAIN_VERSIONS
 #define DJ_TOOLCHAIN_VERSIONS "dynajit dev, halide 14, llvm 14"
@@ -46,14 +49,19 @@ const std::string& toolchain_versions() {
   return versions;
 }
 
-std::unique_ptr<SpecializationCache> SpecializationCache::open(const Interpreter& interpreter, const std::string& dir) {
+std::unique_ptr<SpecializationCache> SpecializationCache::open(const Interpreter& interpreter, const std::string& dir,
+                                                               std::shared_ptr<GpuBackend> gpu) {
+  std::string target = jit::host_target().key;
+#if DJ_HAVE_CUDA
+  if (gpu) target = gpu->cache_target();
+#endif
   std::shared_ptr<codecache::CodeCache> cache;
   if (dir.empty()) {
-    cache = codecache::CodeCache::open_from_environment(jit::host_target().key, toolchain_versions());
+    cache = codecache::CodeCache::open_from_environment(target, toolchain_versions());
   } else {
     codecache::CodeCacheOptions o = codecache::CodeCacheOptions::from_environment();
     o.dir = dir;
-    o.target = jit::host_target().key;
+    o.target = target;
     o.versions = toolchain_versions();
     auto opened = codecache::CodeCache::open(o);
     if (opened.ok())
@@ -62,12 +70,14 @@ std::unique_ptr<SpecializationCache> SpecializationCache::open(const Interpreter
       DJ_LOG_WARN("code cache disabled: " << opened.status().message());
   }
   if (!cache) return nullptr;
-  use_cache_for_halide_runtime(cache);
-  return std::unique_ptr<SpecializationCache>(new SpecializationCache(interpreter, std::move(cache)));
+  if (!gpu) use_cache_for_halide_runtime(cache);
+  return std::unique_ptr<SpecializationCache>(
+      new SpecializationCache(interpreter, std::move(cache), std::move(gpu), std::move(target)));
 }
 
-SpecializationCache::SpecializationCache(const Interpreter& interpreter, std::shared_ptr<codecache::CodeCache> cache)
-    : interpreter_(interpreter), cache_(std::move(cache)) {}
+SpecializationCache::SpecializationCache(const Interpreter& interpreter, std::shared_ptr<codecache::CodeCache> cache,
+                                         std::shared_ptr<GpuBackend> gpu, std::string target)
+    : interpreter_(interpreter), cache_(std::move(cache)), gpu_(std::move(gpu)), target_(std::move(target)) {}
 
 void SpecializationCache::ensure_fingerprints() {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -90,8 +100,8 @@ codecache::Digest256 SpecializationCache::key(int32_t region, const SignatureWor
   codecache::CacheKeyParts parts;
   parts.region = region_fingerprints_[static_cast<size_t>(region)];
   parts.signature = signature;
-  parts.specialization = std::string(generic ? "generic" : "exact") + "; " + kLoweringFormat;
-  parts.target = jit::host_target().key;
+  parts.specialization = std::string(generic ? "generic" : "exact") + "; " + kLoweringFormat + (gpu_ ? "; cuda" : "");
+  parts.target = target_;
   parts.versions = toolchain_versions();
   return codecache::compute_cache_key(parts);
 }
@@ -111,12 +121,13 @@ std::shared_ptr<SpecializedRegion> SpecializationCache::build_from_entry(const F
                                                                          const codecache::CacheEntry& entry) {
   const codecache::Digest256& key = entry.key;
   const auto& objects = entry.objects;
-  auto built = SpecializedRegion::build(plan, interpreter_.model().opset,
-                                        [&](const FusionGroup&, size_t index) -> Expected<LoweredGroup> {
-                                          if (index >= objects.size())
-                                            return Status(StatusCode::InvalidArgument, "the entry has too few kernels");
-                                          return kernel_from_cache_object(objects[index], jit::host_target().key);
-                                        });
+  auto built = SpecializedRegion::build(
+      plan, interpreter_.model().opset,
+      [&](const FusionGroup& group, size_t index) -> Expected<LoweredGroup> {
+        if (index >= objects.size()) return Status(StatusCode::InvalidArgument, "the entry has too few kernels");
+        return load_kernel(plan, group, objects[index]);
+      },
+      gpu_);
   if (!built.ok()) {
     DJ_LOG_WARN("code cache: entry " << key.short_hex() << " does not fit this region (" << built.status().message()
                                      << "); compiling again");
@@ -129,6 +140,20 @@ std::shared_ptr<SpecializedRegion> SpecializationCache::build_from_entry(const F
   return *built;
 }
 
+Expected<LoweredGroup> SpecializationCache::load_kernel(const FusionPlan& plan, const FusionGroup& group,
+                                                        const codecache::CacheObject& object) {
+  if (!gpu_) return kernel_from_cache_object(object, target_);
+#if DJ_HAVE_CUDA
+  jit::cuda::NvrtcOutput binary;
+  binary.cubin.assign(object.bytes.begin(), object.bytes.end());
+  binary.ptx = object.metadata;
+  binary.arch = "sm_" + std::to_string(gpu_->sm());
+  return lower_group_cuda(plan, group, object.name, *gpu_, &binary);
+#else
+  return Status(StatusCode::Unsupported, "no CUDA support in this build");
+#endif
+}
+
 void SpecializationCache::store(const codecache::Digest256& key, const SpecializedRegion& spec,
                                 const SignatureWords& signature, bool generic) {
   codecache::CacheEntry entry;
@@ -137,7 +162,19 @@ void SpecializationCache::store(const codecache::Digest256& key, const Specializ
   entry.description = "R" + std::to_string(spec.info().region) + " " + spec.guard_text() + (generic ? " generic" : " exact");
   entry.metadata = encode_entry_header(EntryHeader{spec.info().region, signature, generic});
   entry.compile_ms = spec.info().compile_ms;
-  for (const LoweredGroup& g : spec.kernels()) entry.objects.push_back(kernel_to_cache_object(g));
+  for (const LoweredGroup& g : spec.kernels()) {
+#if DJ_HAVE_CUDA
+    if (g.gpu) {  // the cubin, and the PTX for other arches / `code R ptx`
+      codecache::CacheObject object;
+      object.name = g.gpu->spec.name;
+      object.metadata = g.gpu->binary.ptx;
+      object.bytes.assign(g.gpu->binary.cubin.begin(), g.gpu->binary.cubin.end());
+      entry.objects.push_back(std::move(object));
+      continue;
+    }
+#endif
+    entry.objects.push_back(kernel_to_cache_object(g));
+  }
   Status st = cache_->store(std::move(entry));
   if (!st.ok()) DJ_LOG_INFO("code cache: not stored: " << st.message());
 }

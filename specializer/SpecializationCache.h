@@ -9,6 +9,12 @@
 // jit::load_object: no Halide lowering, no LLVM optimization, only ORC linking.
 // A damaged or foreign entry is counted and removed by the store and the region
 // is compiled again (and re-stored) — never loaded. Thread-safe.
+//
+// GPU specializations (opened with a GpuBackend): the target is the backend's
+// cache_target() (arch + NVRTC version) instead of the CPU features, each kernel
+// object holds its cubin (bytes) and PTX (metadata), and a hit loads them through
+// the backend (cuModuleLoadData) with no NVRTC call; views and specs are
+// recomputed from the plan, which is a function of the key.
 #pragma once
 
 #include <memory>
@@ -30,7 +36,9 @@ class SpecializationCache {
   // warning says why). Also makes the cache the source of the Halide runtime object
   // for this process (once per process).
   // `dir`: empty for DJ_CACHE_DIR / the default (and DJ_CACHE=off); else this directory.
-  static std::unique_ptr<SpecializationCache> open(const Interpreter& interpreter, const std::string& dir = "");
+  // `gpu`: cache this backend's CUDA kernels instead of CPU objects.
+  static std::unique_ptr<SpecializationCache> open(const Interpreter& interpreter, const std::string& dir = "",
+                                                   std::shared_ptr<GpuBackend> gpu = nullptr);
 
   codecache::Digest256 key(int32_t region, const SignatureWords& signature, bool generic);
   // A specialization built from the cached kernels of `key`, or null (miss, or a
@@ -52,9 +60,13 @@ class SpecializationCache {
   const std::string& model_hex();
 
  private:
-  SpecializationCache(const Interpreter& interpreter, std::shared_ptr<codecache::CodeCache> cache);
+  SpecializationCache(const Interpreter& interpreter, std::shared_ptr<codecache::CodeCache> cache,
+                      std::shared_ptr<GpuBackend> gpu, std::string target);
+  Expected<LoweredGroup> load_kernel(const FusionPlan& plan, const FusionGroup& group, const codecache::CacheObject& object);
   const Interpreter& interpreter_;
   std::shared_ptr<codecache::CodeCache> cache_;
+  std::shared_ptr<GpuBackend> gpu_;
+  std::string target_;  // the CPU's target key, or the GPU backend's cache_target()
   // Fingerprints hash the weights: computed once, on first need (not at load).
   void ensure_fingerprints();
   std::mutex mutex_;

@@ -45,7 +45,7 @@ Specializer::Specializer(const Interpreter& interpreter, SpecializerOptions opti
 
 std::shared_ptr<Specializer> Specializer::attach(const Interpreter& interpreter, SpecializerOptions options) {
   std::shared_ptr<Specializer> s(new Specializer(interpreter, options));
-  if (options.use_cache && !options.gpu) s->cache_ = SpecializationCache::open(interpreter, options.cache_dir);
+  if (options.use_cache) s->cache_ = SpecializationCache::open(interpreter, options.cache_dir, options.gpu);
   if (options.warm_cache && s->cache_) s->warm_from_cache();
   if (interpreter.tracer()) interpreter.tracer()->set_listener(s);
   return s;

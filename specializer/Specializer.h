@@ -55,8 +55,7 @@ struct SpecializerOptions {
   bool use_cache = true;    // the on-disk code cache (DJ_CACHE=off also disables it)
   bool warm_cache = false;
   // Set: the model runs on this GPU — kernel groups become CUDA kernels
-  // (CudaGroupLowering.h) instead of Halide ones. The code cache is not used
-  // for GPU specializations yet (cubins are compiled on every start).
+  // (CudaGroupLowering.h) instead of Halide ones, cached as cubins + PTX.
   std::shared_ptr<GpuBackend> gpu;
   std::string cache_dir;    // empty: DJ_CACHE_DIR or the default  // DJ_WARM_CACHE=1: attach() installs every cached specialization of the model
   // DJ_JIT=off|0 disables; DJ_JIT_MAX_SPECS caps per region.

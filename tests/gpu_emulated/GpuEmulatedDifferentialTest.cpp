@@ -11,6 +11,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <stdlib.h>
 #include <cstdio>
 
 #include "runtime/Interpreter.h"
@@ -138,6 +140,69 @@ TEST(GpuEmulatedDifferential, GenericTierServesAStreamOfShapes) {
   EXPECT_EQ(t.specializer->stats().compiled, 1u);
   EXPECT_EQ(t.specializer->stats().generic, 1u);
   EXPECT_EQ(t.jit->tracer()->region_stats(0).compiled, 32u);
+}
+
+}  // namespace
+}  // namespace dj::specializer
+
+namespace dj::specializer {
+namespace {
+
+// Cubins in the code cache: a second "process" (a fresh interpreter, specializer and
+// backend) with DJ_WARM_CACHE semantics installs every cached GPU specialization at
+// attach, loads its cubins with no NVRTC call, and runs compiled from its first run.
+TEST(GpuEmulatedCache, WarmStartLoadsCubinsWithoutNvrtc) {
+  char pattern[] = "/tmp/dj_gpu_cache_XXXXXX";
+  ASSERT_NE(::mkdtemp(pattern), nullptr);
+  const std::string dir = pattern;
+  auto model = load_bundled("dynamic_mlp");
+  const std::vector<std::vector<Tensor>> inputs = {{random_f32({4, 16}, 1, 2.0f)}, {random_f32({9, 16}, 2, 2.0f)}};
+  InterpreterOptions off;
+  off.trace = false;
+  Interpreter reference(model, off);
+  auto run_process = [&](bool warm, std::shared_ptr<EmulatedGpuBackend> gpu, Interpreter& jit) {
+    SpecializerOptions so;
+    so.background = false;
+    so.cache_dir = dir;
+    so.warm_cache = warm;
+    so.gpu = std::move(gpu);
+    return Specializer::attach(jit, so);
+  };
+  InterpreterOptions on;
+  on.trace_options.hotness.min_count = 2;
+  on.trace_options.hotness.min_total_ms = 1e9;
+  {
+    Interpreter jit(model, on);
+    auto gpu = std::make_shared<EmulatedGpuBackend>();
+    auto spec = run_process(false, gpu, jit);
+    for (const auto& in : inputs)
+      for (int k = 0; k < 3; ++k) ASSERT_TRUE(jit.run(in).ok());
+    EXPECT_EQ(spec->stats().compiled, 2u);
+    ASSERT_TRUE(spec->has_cache());
+    spec->detach();
+    for (const auto& k : gpu->compiled()) EXPECT_GT(k.nvrtc_ms, 0.0) << k.name;
+  }
+  Interpreter jit(model, on);
+  auto gpu = std::make_shared<EmulatedGpuBackend>();
+  auto spec = run_process(true, gpu, jit);
+  EXPECT_EQ(spec->stats().warm_loaded, 2u);
+  EXPECT_EQ(spec->stats().compiled, 0u);
+  ASSERT_FALSE(gpu->compiled().empty());
+  for (const auto& k : gpu->compiled()) {
+    EXPECT_EQ(k.nvrtc_ms, 0.0) << k.name << " was compiled, not loaded from the cache";
+    EXPECT_GT(k.cubin_bytes, 0u);
+    EXPECT_GT(k.ptx_bytes, 0u);
+  }
+  for (const auto& in : inputs) {
+    auto want = reference.run(in);
+    auto got = jit.run(in);
+    ASSERT_TRUE(got.ok()) << got.status().message();
+    expect_close(*got, *want, "warm " + in[0].describe());
+  }
+  EXPECT_EQ(jit.tracer()->region_stats(0).compiled, 2u);  // the first run of each shape was compiled
+  for (const auto& s : spec->specializations(0)) EXPECT_EQ(s->info().device, "cuda sm_90");
+  spec->detach();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
