@@ -18,7 +18,7 @@
 #include "runtime/Interpreter.h"
 #include "specializer/Specializer.h"
 #include "tests/gpu_emulated/EmulatedGpuBackend.h"
-#include "tests/support/BundledModelSupport.h"
+#include "tests/support/JitUnderTest.h"
 
 namespace dj::specializer {
 namespace {
@@ -28,31 +28,17 @@ using test::load_bundled;
 using test::random_f32;
 using test::testdata_inputs;
 
-struct GpuJitUnderTest {
-  std::shared_ptr<const Model> model;
-  std::unique_ptr<Interpreter> reference;  // tracing off, nothing installed
-  std::unique_ptr<Interpreter> jit;
-  std::shared_ptr<EmulatedGpuBackend> gpu = std::make_shared<EmulatedGpuBackend>();
-  std::shared_ptr<Specializer> specializer;
+// The JIT compiling for the emulated GPU, plus what each test checks of the GPU path.
+struct GpuJitUnderTest : test::JitUnderTest {
+  std::shared_ptr<EmulatedGpuBackend> gpu;
 
-  explicit GpuJitUnderTest(const std::string& name) : model(load_bundled(name)) {
-    InterpreterOptions off;
-    off.trace = false;
-    reference = std::make_unique<Interpreter>(model, off);
-    InterpreterOptions on;
-    on.trace_options.hotness.min_count = 2;
-    on.trace_options.hotness.min_total_ms = 1e9;
-    jit = std::make_unique<Interpreter>(model, on);
-    SpecializerOptions so;
-    so.background = false;
-    so.use_cache = false;
-    so.gpu = gpu;
-    specializer = Specializer::attach(*jit, so);
-  }
+  explicit GpuJitUnderTest(const std::string& name, std::shared_ptr<EmulatedGpuBackend> backend =
+                                                        std::make_shared<EmulatedGpuBackend>())
+      : JitUnderTest(name, /*background=*/false, backend), gpu(std::move(backend)) {}
+
   // Prints what NVRTC did for each kernel this test generated (for reading, not
   // asserted: the cubin and PTX themselves are checked by EmulatedGpuBackend::load).
   ~GpuJitUnderTest() {
-    specializer->detach();
     std::vector<double> ms;
     for (const auto& k : gpu->compiled()) {
       std::printf("  %-28s nvrtc %7.1f ms  cubin %6zu B  ptx %6zu B\n", k.name.c_str(), k.nvrtc_ms, k.cubin_bytes,
@@ -65,20 +51,6 @@ struct GpuJitUnderTest {
                   ms[ms.size() / 2], ms.back());
   }
 
-  void check(const std::vector<Tensor>& inputs, int times, const std::string& what) {
-    auto want = reference->run(inputs);
-    ASSERT_TRUE(want.ok()) << want.status().message();
-    for (int k = 0; k < times; ++k) {
-      auto got = jit->run(inputs);
-      ASSERT_TRUE(got.ok()) << what << ": " << got.status().message();
-      expect_close(*got, *want, what + " run " + std::to_string(k));
-    }
-  }
-  uint64_t compiled_executions() const {
-    uint64_t n = 0;
-    for (const RegionStats& r : jit->tracer()->all_region_stats()) n += r.compiled;
-    return n;
-  }
   void expect_healthy() const {
     const SpecializerStats stats = specializer->stats();
     EXPECT_EQ(stats.failed, 0u) << specializer->recent_failures().front();

@@ -13,54 +13,16 @@
 
 #include "runtime/Interpreter.h"
 #include "specializer/Specializer.h"
-#include "tests/support/BundledModelSupport.h"
+#include "tests/support/JitUnderTest.h"
 
 namespace dj::specializer {
 namespace {
 
 using test::expect_close;
+using test::JitUnderTest;
 using test::load_bundled;
 using test::random_f32;
 using test::testdata_inputs;
-
-struct JitUnderTest {
-  std::shared_ptr<const Model> model;
-  std::unique_ptr<Interpreter> reference;  // tracing off, nothing installed
-  std::unique_ptr<Interpreter> jit;
-  std::shared_ptr<Specializer> specializer;
-
-  explicit JitUnderTest(const std::string& name, bool background = false) : model(load_bundled(name)) {
-    InterpreterOptions off;
-    off.trace = false;
-    reference = std::make_unique<Interpreter>(model, off);
-    InterpreterOptions on;
-    on.trace = true;
-    on.trace_options.hotness.min_count = 2;
-    on.trace_options.hotness.min_total_ms = 1e9;
-    jit = std::make_unique<Interpreter>(model, on);
-    SpecializerOptions so;
-    so.background = background;
-    so.use_cache = false;  // these tests count compiles; the cache has its own tests
-    specializer = Specializer::attach(*jit, so);
-  }
-  ~JitUnderTest() { specializer->detach(); }
-
-  // Runs `inputs` `times` times on the JIT interpreter, checking each against the reference.
-  void check(const std::vector<Tensor>& inputs, int times, const std::string& what) {
-    auto want = reference->run(inputs);
-    ASSERT_TRUE(want.ok()) << want.status().message();
-    for (int k = 0; k < times; ++k) {
-      auto got = jit->run(inputs);
-      ASSERT_TRUE(got.ok()) << what << ": " << got.status().message();
-      expect_close(*got, *want, what + " run " + std::to_string(k));
-    }
-  }
-  uint64_t compiled_executions() const {
-    uint64_t n = 0;
-    for (const RegionStats& r : jit->tracer()->all_region_stats()) n += r.compiled;
-    return n;
-  }
-};
 
 TEST(JitDifferential, DynamicMlpHotAndUnseenBatches) {
   JitUnderTest t("dynamic_mlp");
