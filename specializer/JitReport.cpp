@@ -4,7 +4,36 @@
 #include <cstdio>
 #include <sstream>
 
+#if DJ_HAVE_CUDA
+#include "specializer/GpuBackend.h"
+#endif
+
 namespace dj::specializer {
+namespace {
+
+// Where compiled regions run, and every copy between host and device.
+struct DeviceTraffic {
+  std::string device = "cpu";
+  uint64_t uploads = 0, launches = 0, to_host = 0;
+};
+
+DeviceTraffic device_traffic(const Specializer& specializer) {
+  DeviceTraffic t;
+  t.to_host = specializer.interpreter().device_to_host_copies();
+#if DJ_HAVE_CUDA
+  if (const auto& gpu = specializer.options().gpu) {
+    t.device = gpu->description();
+    GpuTransferCounts c = gpu->counts();
+    t.uploads = c.uploads;
+    t.launches = c.launches;
+    for (const Region& r : specializer.interpreter().regions().regions())
+      for (const auto& spec : specializer.specializations(r.id)) t.to_host += spec->host_copies();
+  }
+#endif
+  return t;
+}
+
+}  // namespace
 
 void write_jit_json(JsonWriter& w, const Specializer& specializer, const RegionPlan& plan) {
   SpecializerStats s = specializer.stats();
@@ -21,6 +50,11 @@ void write_jit_json(JsonWriter& w, const Specializer& specializer, const RegionP
   w.field("cache_hits", s.cache_hits);
   w.field("warm_loaded", s.warm_loaded);
   w.field("cache_load_ms", s.cache_load_ms);
+  const DeviceTraffic traffic = device_traffic(specializer);
+  w.field("device", traffic.device);
+  w.field("device_uploads", traffic.uploads);
+  w.field("device_launches", traffic.launches);
+  w.field("device_to_host_copies", traffic.to_host);
   w.key("failures").begin_array();
   for (const std::string& f : specializer.recent_failures()) w.value(f);
   w.end_array();
@@ -45,12 +79,18 @@ void write_jit_json(JsonWriter& w, const Specializer& specializer, const RegionP
 std::string format_specializations(const Specializer& specializer, const RegionPlan& plan) {
   std::ostringstream os;
   SpecializerStats s = specializer.stats();
-  char line[160];
+  char line[320];
   std::snprintf(line, sizeof line, "%llu compiled, %llu failed, %llu capped (max %zu per region), %llu not compilable; %.1f ms compiling\n",
                 static_cast<unsigned long long>(s.compiled), static_cast<unsigned long long>(s.failed),
                 static_cast<unsigned long long>(s.capped), specializer.options().max_per_region,
                 static_cast<unsigned long long>(s.not_compilable), s.compile_ms);
   os << line;
+  if (const DeviceTraffic t = device_traffic(specializer); specializer.options().gpu) {
+    std::snprintf(line, sizeof line, "device: %s; %llu kernel launches, %llu uploads, %llu copies back to the host\n",
+                  t.device.c_str(), static_cast<unsigned long long>(t.launches),
+                  static_cast<unsigned long long>(t.uploads), static_cast<unsigned long long>(t.to_host));
+    os << line;
+  }
   if (specializer.has_cache()) {
     std::snprintf(line, sizeof line, "code cache: %llu loaded instead of compiled (%llu at load, DJ_WARM_CACHE), %.1f ms loading\n",
                   static_cast<unsigned long long>(s.cache_hits), static_cast<unsigned long long>(s.warm_loaded),

@@ -93,6 +93,7 @@ class Specializer : public HotRegionListener, public std::enable_shared_from_thi
   std::vector<std::string> recent_failures() const;  // the last few failure messages
   std::vector<std::shared_ptr<const SpecializedRegion>> specializations(int32_t region) const;
   const SpecializerOptions& options() const { return options_; }
+  const Interpreter& interpreter() const { return interpreter_; }
   bool has_cache() const { return cache_ != nullptr; }
   SpecializationCache* cache() const { return cache_.get(); }
 

@@ -16,6 +16,7 @@
 #include <cstdio>
 
 #include "runtime/Interpreter.h"
+#include "specializer/JitReport.h"
 #include "specializer/Specializer.h"
 #include "tests/gpu_emulated/EmulatedGpuBackend.h"
 #include "tests/support/JitUnderTest.h"
@@ -75,6 +76,10 @@ TEST(GpuEmulatedDifferential, DynamicMlpHotUnseenAndGeneric) {
   EXPECT_GE(specs[0]->info().kernels, 2u);  // GEMM+bias+ReLU, GEMM+bias, Softmax
   // Graph outputs come back from the device, counted: never a device tensor to the caller.
   EXPECT_GT(t.jit->device_to_host_copies(), 0u);
+  // ... and the stats say so (dj run --stats, the REPL's `specs`).
+  const std::string report = format_specializations(*t.specializer, t.jit->regions());
+  EXPECT_NE(report.find("device: host emulation of CUDA sm_90"), std::string::npos) << report;
+  EXPECT_NE(report.find("copies back to the host"), std::string::npos) << report;
 }
 
 TEST(GpuEmulatedDifferential, TinyEncoderVariableSequences) {
