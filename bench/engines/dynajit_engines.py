@@ -6,8 +6,19 @@
   filled on the same trace (loaded at start with DJ_WARM_CACHE=1). The harness
   runs dynajit-jit-cold before dynajit-jit-warm with the same cache directory.
   Compiles happen in the background, so the cold engine's early requests run
-  interpreted: that is part of what it measures."""
+  interpreted: that is part of what it measures.
+- dynajit-cuda (GPU, only with bench/run --gpu): the JIT with device="cuda" from
+  an empty code cache of its own. Runs start interpreted on the host; hot regions
+  are compiled to CUDA C (NVRTC) in the background and then run on the GPU, with
+  GEMMs through cuBLASLt. Inputs and outputs are host NumPy arrays, as for
+  ort-cuda and torch-cuda. Its probe loads a one-op model with device="cuda" in a
+  child process: a machine without a usable GPU or driver reports the engine
+  unavailable with DynaJIT's reason, and the CUDA context's creation stays in
+  this engine's load time, as it does in torch-cuda's."""
+import json
 import os
+import subprocess
+import sys
 from typing import Dict, List
 
 import numpy as np
@@ -78,3 +89,83 @@ class DynaJITWarmCache(DynaJITCompiled):
     def _load_options(self) -> dict:
         os.environ["DJ_WARM_CACHE"] = "1"  # this worker process only: install cached code at load
         return super()._load_options()
+
+
+# Run by DynaJITCuda.probe in a child process (python -c): loads a one-op model
+# (ONNX text syntax) with device="cuda" and prints one JSON line, ok with the
+# device the JIT compiles for, or the message dynajit raised. A child, because
+# the probe must not create the CUDA context in the worker (load is timed).
+_CUDA_PROBE = r"""
+import json, sys, tempfile
+import dynajit
+TEXT = b'<ir_version: 8, opset_import: ["" : 17]> cuda_probe (float[N] x) => (float[N] y) { y = Relu(x) }'
+with tempfile.TemporaryDirectory(prefix="dj-cuda-probe-") as cache:
+    try:
+        model = dynajit.load(TEXT, device="cuda", jit=True, cache_dir=cache)
+    except dynajit.Error as e:
+        print(json.dumps({"ok": False, "message": f"{type(e).__name__}: {e}"}))
+        sys.exit(0)
+    jit = model.stats().get("jit") or {}
+    print(json.dumps({"ok": True, "device": jit.get("device", "cuda")}))
+"""
+
+
+class DynaJITCuda(DynaJITCompiled):
+    name = "dynajit-cuda"
+    label = 'DynaJIT JIT on cuda:0 (dynajit.load(device="cuda")), empty code cache at process start'
+    on_gpu = True
+    PROBE_TIMEOUT_S = 120
+
+    def probe(self):
+        super().probe()
+        try:
+            done = subprocess.run([sys.executable, "-c", _CUDA_PROBE], capture_output=True, text=True,
+                                  timeout=self.PROBE_TIMEOUT_S)
+        except subprocess.TimeoutExpired as e:
+            raise EngineUnavailable(f"n/a: dynajit.load(device='cuda') did not answer in "
+                                    f"{self.PROBE_TIMEOUT_S} s") from e
+        lines = done.stdout.strip().splitlines()
+        try:
+            answer = json.loads(lines[-1]) if lines else None
+        except ValueError:
+            answer = None
+        if done.returncode != 0 or answer is None:
+            tail = " | ".join(done.stderr.strip().splitlines()[-3:])
+            raise EngineUnavailable(f"n/a: probing dynajit.load(device='cuda') exited with status "
+                                    f"{done.returncode}: {tail}")
+        if not answer["ok"]:
+            raise EngineUnavailable(f"n/a: {answer['message']}")
+        self.device = answer["device"]
+
+    def versions(self):
+        return {**super().versions(), "dynajit_device": getattr(self, "device", "cuda")}
+
+    def _load_options(self) -> dict:
+        options = super()._load_options()
+        # A cache directory of its own: the CPU JIT engines fill the workload's one,
+        # and this engine must start cold.
+        options["cache_dir"] = os.path.join(options["cache_dir"], self.name)
+        os.makedirs(options["cache_dir"], mode=0o700, exist_ok=True)
+        return {**options, "device": "cuda"}
+
+    def notes(self):
+        """Whether the GPU did the work: specializations compiled for it, region runs
+        served by compiled code, launches and host<->device traffic."""
+        try:
+            stats = self.model.stats()
+        except Exception as e:  # noqa: BLE001  -- a note, never a failure
+            return f"stats() failed: {e}"
+        jit = stats.get("jit") or {}
+        regions = stats.get("regions") or []
+        runs = sum(r.get("count", 0) for r in regions)
+        compiled_runs = sum(r.get("compiled", 0) for r in regions)
+        specs = jit.get("specializations") or []
+        on_gpu = sum(1 for s in specs if s.get("device", "cpu") != "cpu")
+        text = (f"{jit.get('device', '?')}; {len(specs)} specializations ({on_gpu} on the GPU), "
+                f"{jit.get('failed', 0)} failed compiles; {compiled_runs} of {runs} region runs compiled; "
+                f"{jit.get('device_launches', 0)} launches, {jit.get('device_uploads', 0)} uploads, "
+                f"{jit.get('device_to_host_copies', 0)} copies to the host")
+        failures = jit.get("failures") or []
+        if failures:
+            text += f" (first failure: {failures[0]})"
+        return text[:400]

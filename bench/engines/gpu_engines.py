@@ -1,5 +1,6 @@
 """CUDA engines of the peers, for a GPU machine (not in the default engine list;
-`bench/run --gpu` or `--engine ort-cuda,torch-cuda` selects them).
+`bench/run --gpu` or `--engine ort-cuda,torch-cuda,torch-compile-cuda` selects
+them; DynaJIT's own, dynajit-cuda, is in dynajit_engines.py).
 
 - ort-cuda: ONNX Runtime with CUDAExecutionProvider (needs the onnxruntime-gpu
   wheel instead of onnxruntime: `bench/setup.sh --gpu`). Inputs and outputs go
@@ -7,10 +8,14 @@
 - torch-cuda: the PyTorch module on cuda:0, eager. Host -> device copies of the
   inputs and device -> host copies of the outputs are inside the timed call, and
   the call synchronizes, so the latency is end to end like ort-cuda's.
-Both report unavailable (n/a) on a machine without a usable GPU."""
+- torch-compile-cuda: torch.compile(module on cuda:0, dynamic=True), Inductor
+  generating Triton kernels; timed like torch-cuda, compiles (and recompiles)
+  inside the first requests like torch-compile. A model it cannot handle is
+  reported as failed, not hidden.
+All report unavailable (n/a) on a machine without a usable GPU."""
 from engines.base import Engine, EngineUnavailable
 from engines.onnxruntime_engine import OnnxRuntimeCPU
-from engines.torch_engines import TorchEager
+from engines.torch_engines import TorchCompile, TorchEager
 
 
 class OnnxRuntimeCUDA(OnnxRuntimeCPU):
@@ -63,3 +68,25 @@ class TorchCUDA(TorchEager):
             host = [t.cpu().numpy() for t in out]
             torch.cuda.synchronize()
         return host
+
+
+class TorchCompileCUDA(TorchCUDA):
+    name = "torch-compile-cuda"
+    label = "torch.compile(dynamic=True), Inductor on cuda:0 (Triton)"
+    failure_is_expected = True
+
+    def probe(self):
+        super().probe()
+        try:
+            import triton  # noqa: F401  -- Inductor's GPU code generator
+        except ImportError as e:
+            raise EngineUnavailable(f"n/a: triton is not installed ({e}); Inductor needs it on CUDA") from e
+
+    def versions(self):
+        import triton
+        return {**super().versions(), "triton": triton.__version__}
+
+    def _prepare(self, module):
+        return self.torch.compile(module.to("cuda"), dynamic=True)
+
+    notes = TorchCompile.notes
