@@ -86,11 +86,15 @@ def text_table(header: List[str], rows: List[List[str]]) -> str:
 
 
 def ratios(run_json: dict) -> Dict[str, Dict[str, Dict[str, Optional[float]]]]:
-    """ratios[dynajit_engine][peer][workload] = median(DynaJIT) / median(peer)."""
+    """ratios[dynajit_engine][peer][workload] = median(DynaJIT) / median(peer).
+
+    GPU engines are compared with GPU peers only, CPU engines with CPU peers
+    (results written before engines recorded "on_gpu" count as CPU)."""
     engines = run_json["engines"]
     out: Dict[str, Dict[str, Dict[str, Optional[float]]]] = {}
     for dj in [n for n, e in engines.items() if e["is_dynajit"]]:
-        for peer in [n for n, e in engines.items() if not e["is_dynajit"]]:
+        on_gpu = engines[dj].get("on_gpu", False)
+        for peer in [n for n, e in engines.items() if not e["is_dynajit"] and e.get("on_gpu", False) == on_gpu]:
             per = {}
             for w, entry in run_json["workloads"].items():
                 a = entry["engines"].get(dj, {}).get("summary") or {}
