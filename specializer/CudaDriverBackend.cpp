@@ -107,12 +107,9 @@ class CudaDriverBackend final : public GpuBackend {
         reinterpret_cast<void*>(static_cast<uintptr_t>(base)), dtype, shape, DeviceKind::Cuda,
         [held]() { held->reset(); },
         [context, base, capacity](size_t offset, void* host, size_t bytes) -> Status {
-          if (offset + bytes > capacity) return Status(StatusCode::Internal, "read past a device buffer");
+          if (offset > capacity) return Status(StatusCode::Internal, "read past a device buffer");
           DJ_ASSIGN_OR_RETURN(CUstream stream, context->thread_stream());
-          DJ_ASSIGN_OR_RETURN(Tensor staged, download_tensor(*context, base + offset, capacity - offset, DType::U8,
-                                                             {static_cast<int64_t>(bytes)}, stream));
-          std::memcpy(host, staged.raw_data(), bytes);
-          return {};
+          return download_into(*context, base + offset, capacity - offset, host, bytes, stream);
         });
   }
 

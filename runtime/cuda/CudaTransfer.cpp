@@ -25,19 +25,24 @@ Expected<DeviceBuffer> upload_to_new_buffer(CudaContext& context, const Tensor& 
   return buffer;
 }
 
-Expected<Tensor> download_tensor(CudaContext& context, DevicePtr src, size_t src_capacity, DType dtype,
-                                 const Shape& shape, CUstream stream) {
-  DJ_ASSIGN_OR_RETURN(Tensor host, Tensor::try_empty(dtype, shape));
-  const size_t bytes = host.nbytes();
-  DJ_CHECK(bytes <= src_capacity, InvalidArgument, "download of ", host.describe(), " (", bytes,
-           " bytes) from a device buffer of ", src_capacity, " bytes");
+Status download_into(CudaContext& context, DevicePtr src, size_t src_capacity, void* host, size_t bytes,
+                     CUstream stream) {
+  DJ_CHECK(bytes <= src_capacity, InvalidArgument, "download of ", bytes, " bytes from a device buffer of ",
+           src_capacity, " bytes");
   DJ_RETURN_IF_ERROR(context.make_current());
   if (bytes > 0) {
-    DJ_CU_RETURN_IF_ERROR(context.driver(),
-                          cuMemcpyDtoHAsync(host.raw_data(), static_cast<CUdeviceptr>(src), bytes, stream));
+    DJ_CU_RETURN_IF_ERROR(context.driver(), cuMemcpyDtoHAsync(host, static_cast<CUdeviceptr>(src), bytes, stream));
   }
   // Also surfaces errors of kernels queued before the copy (they are reported here).
   DJ_CU_RETURN_IF_ERROR(context.driver(), cuStreamSynchronize(stream));
+  return Status::ok_status();
+}
+
+Expected<Tensor> download_tensor(CudaContext& context, DevicePtr src, size_t src_capacity, DType dtype,
+                                 const Shape& shape, CUstream stream) {
+  DJ_ASSIGN_OR_RETURN(Tensor host, Tensor::try_empty(dtype, shape));
+  DJ_RETURN_IF_ERROR(download_into(context, src, src_capacity, host.raw_data(), host.nbytes(), stream)
+                         .with_context("download of " + host.describe() + ": "));
   return host;
 }
 

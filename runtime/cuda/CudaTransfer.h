@@ -27,6 +27,9 @@ Status upload_tensor(CudaContext& context, const Tensor& host, DevicePtr dst, si
 // Allocates a buffer from the context's allocator (for `stream`) and uploads into it.
 Expected<DeviceBuffer> upload_to_new_buffer(CudaContext& context, const Tensor& host, CUstream stream);
 
+// Copies `bytes` from `src` into host memory `host`; synchronizes `stream`.
+Status download_into(CudaContext& context, DevicePtr src, size_t src_capacity, void* host, size_t bytes,
+                     CUstream stream);
 // A new host tensor of `dtype`/`shape` filled from `src`; synchronizes `stream`.
 Expected<Tensor> download_tensor(CudaContext& context, DevicePtr src, size_t src_capacity, DType dtype,
                                  const Shape& shape, CUstream stream);
