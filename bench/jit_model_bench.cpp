@@ -188,7 +188,7 @@ void collect_new_specs(const EnginePair& e, const std::string& where, std::set<c
   for (size_t r = 0; r < e.jit->regions().size(); ++r)
     for (const auto& s : e.specializer->specializations(static_cast<int32_t>(r)))
       if (seen.insert(s.get()).second)
-        out.push_back({where + " R" + std::to_string(r), s->info().compile_ms, s->info().kernels,
+        out.push_back({where + " R" + std::to_string(r) + (s->info().generic ? " generic" : ""), s->info().compile_ms, s->info().kernels,
                        s->info().interpreted_ops});
 }
 

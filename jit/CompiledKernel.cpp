@@ -72,6 +72,14 @@ Status CompiledKernel::run(std::span<const Tensor> inputs, std::span<const Tenso
     auto* buffer = new (storage[i]) HalideTensorBuffer();
     Status bound = buffer->bind(t);
     if (!bound.ok()) return bound.with_context("kernel '" + name + "', argument '" + signature.args[i].name + "': ");
+    // Kernels compiled without asserts (KernelCompiler.h) trust their callers for
+    // the extents; the element type and rank are checked here for every kernel.
+    const KernelArg& arg = signature.args[i];
+    DJ_CHECK(buffer->get()->type == arg.type, InvalidArgument, "kernel '", name, "', argument '", arg.name,
+             "': element type (Halide type code ", static_cast<int>(arg.type.code), ", ", static_cast<int>(arg.type.bits),
+             " bits) does not match ", t.describe());
+    DJ_CHECK(buffer->get()->dimensions == arg.dimensions, InvalidArgument, "kernel '", name, "', argument '",
+             arg.name, "': expects ", arg.dimensions, " dimensions, got ", t.describe());
     pointers[i] = buffer->get();
   }
   return run(std::span<halide_buffer_t* const>(pointers.data(), n));
@@ -79,19 +87,40 @@ Status CompiledKernel::run(std::span<const Tensor> inputs, std::span<const Tenso
 
 Expected<CompiledKernel> load_object(std::vector<uint8_t> object, std::string name, KernelSignature signature,
                                      std::string target_key) {
+  std::vector<KernelInObject> one;
+  one.push_back(KernelInObject{std::move(name), std::move(signature)});
+  DJ_ASSIGN_OR_RETURN(
+      auto kernels,
+      load_object_kernels(std::make_shared<const std::vector<uint8_t>>(std::move(object)), std::move(one), target_key));
+  return std::move(kernels.front());
+}
+
+Expected<std::vector<CompiledKernel>> load_object_kernels(std::shared_ptr<const std::vector<uint8_t>> object,
+                                                          std::vector<KernelInObject> kernels,
+                                                          const std::string& target_key) {
   auto started = std::chrono::steady_clock::now();
-  DJ_CHECK(target_key == host_target().key, InvalidArgument, "kernel '", name, "' was compiled for target '",
-           target_key, "', this host is '", host_target().key, "'");
+  DJ_CHECK(!kernels.empty(), InvalidArgument, "no kernel to load from the object");
+  DJ_CHECK(object != nullptr, InvalidArgument, "no object for kernel '", kernels.front().name, "'");
+  DJ_CHECK(target_key == host_target().key, InvalidArgument, "kernel '", kernels.front().name,
+           "' was compiled for target '", target_key, "', this host is '", host_target().key, "'");
   DJ_ASSIGN_OR_RETURN(std::shared_ptr<OrcSession> session, OrcSession::get());
-  CompiledKernel kernel;
-  kernel.name = std::move(name);
-  kernel.entry_symbol = kernel.name + "_argv";
-  kernel.target_key = std::move(target_key);
-  kernel.object = std::move(object);
-  kernel.signature = std::move(signature);
-  DJ_ASSIGN_OR_RETURN(kernel.loaded, session->add_object(kernel.object, kernel.entry_symbol));
-  kernel.times.load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-  return kernel;
+  std::vector<std::string> symbols;
+  for (const KernelInObject& k : kernels) symbols.push_back(k.name + "_argv");
+  DJ_ASSIGN_OR_RETURN(auto loaded, session->add_object(*object, symbols));
+  const double load_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count() / kernels.size();
+  std::vector<CompiledKernel> out(kernels.size());
+  for (size_t i = 0; i < kernels.size(); ++i) {
+    CompiledKernel& kernel = out[i];
+    kernel.name = std::move(kernels[i].name);
+    kernel.entry_symbol = symbols[i];
+    kernel.target_key = target_key;
+    kernel.object = object;
+    kernel.signature = std::move(kernels[i].signature);
+    kernel.loaded = std::move(loaded[i]);
+    kernel.times.load_ms = load_ms;
+  }
+  return out;
 }
 
 }  // namespace dj::jit

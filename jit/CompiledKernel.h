@@ -60,7 +60,9 @@ class CompiledKernel {
   std::string name;                // the Halide function name
   std::string entry_symbol;        // name + "_argv"
   std::string target_key;          // host_target().key of the machine that compiled it
-  std::vector<uint8_t> object;     // ELF object, loadable by load_object() in another process
+  // The ELF object holding this kernel, loadable by load_object() in another process;
+  // kernels compiled together (compile_pipelines) share one object.
+  std::shared_ptr<const std::vector<uint8_t>> object;
   KernelSignature signature;
   CompileTimes times;
   KernelListings listings;
@@ -78,5 +80,14 @@ class CompiledKernel {
 // no Halide or LLVM optimization work, only ORC linking.
 Expected<CompiledKernel> load_object(std::vector<uint8_t> object, std::string name, KernelSignature signature,
                                      std::string target_key);
+
+// The same for an object holding several kernels: loaded and linked once.
+struct KernelInObject {
+  std::string name;
+  KernelSignature signature;
+};
+Expected<std::vector<CompiledKernel>> load_object_kernels(std::shared_ptr<const std::vector<uint8_t>> object,
+                                                          std::vector<KernelInObject> kernels,
+                                                          const std::string& target_key);
 
 }  // namespace dj::jit

@@ -69,9 +69,15 @@ struct OrcSession::Jit {
   std::unique_ptr<llvm::orc::LLJIT> lljit;
 };
 
-struct LoadedKernel::Handles {
+struct LoadedObject {
+  std::shared_ptr<OrcSession> session;
   llvm::orc::JITDylib* dylib = nullptr;
   llvm::orc::ResourceTrackerSP tracker;
+  std::string dylib_name;
+  std::atomic<bool> unloaded{false};
+
+  Status unload();
+  ~LoadedObject();
 };
 
 OrcSession::OrcSession() : jit_(std::make_unique<Jit>()) {}
@@ -149,68 +155,78 @@ Status OrcSession::start(std::vector<uint8_t> runtime_object) {
 
 Expected<std::shared_ptr<LoadedKernel>> OrcSession::add_object(std::span<const uint8_t> object,
                                                               const std::string& entry_symbol) {
-  DJ_CHECK(!object.empty(), InvalidArgument, "empty kernel object for '", entry_symbol, "'");
+  DJ_ASSIGN_OR_RETURN(auto kernels, add_object(object, std::vector<std::string>{entry_symbol}));
+  return kernels.front();
+}
+
+Expected<std::vector<std::shared_ptr<LoadedKernel>>> OrcSession::add_object(
+    std::span<const uint8_t> object, const std::vector<std::string>& entry_symbols) {
+  DJ_CHECK(!entry_symbols.empty(), InvalidArgument, "no entry symbol to load");
+  const std::string& first = entry_symbols.front();
+  DJ_CHECK(!object.empty(), InvalidArgument, "empty kernel object for '", first, "'");
   llvm::orc::LLJIT& jit = *jit_->lljit;
-  auto handles = std::make_unique<LoadedKernel::Handles>();
-  std::string dylib_name;
+  auto loaded = std::make_shared<LoadedObject>();
+  loaded->session = shared_from_this();
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    dylib_name = "dj_kernel_" + std::to_string(next_dylib_id_++) + "_" + entry_symbol;
-    auto dylib = jit.createJITDylib(dylib_name);
+    loaded->dylib_name = "dj_kernel_" + std::to_string(next_dylib_id_++) + "_" + first;
+    auto dylib = jit.createJITDylib(loaded->dylib_name);
     if (!dylib) return make_error(StatusCode::Internal, "ORC: ", to_message(dylib.takeError()));
-    handles->dylib = &*dylib;
-    handles->dylib->addToLinkOrder(jit.getMainJITDylib());
-    handles->tracker = handles->dylib->createResourceTracker();
+    loaded->dylib = &*dylib;
+    loaded->dylib->addToLinkOrder(jit.getMainJITDylib());
+    loaded->tracker = loaded->dylib->createResourceTracker();
     llvm::StringRef bytes(reinterpret_cast<const char*>(object.data()), object.size());
-    if (llvm::Error err = jit.addObjectFile(handles->tracker, llvm::MemoryBuffer::getMemBufferCopy(bytes, dylib_name))) {
-      llvm::consumeError(jit.getExecutionSession().removeJITDylib(*handles->dylib));
-      return make_error(StatusCode::InvalidArgument, "ORC rejected the object of '", entry_symbol,
+    if (llvm::Error err = jit.addObjectFile(loaded->tracker, llvm::MemoryBuffer::getMemBufferCopy(bytes, loaded->dylib_name))) {
+      loaded->tracker = nullptr;  // nothing was added; the destructor removes the empty JITDylib
+      return make_error(StatusCode::InvalidArgument, "ORC rejected the object of '", first,
                         "': ", to_message(std::move(err)));
     }
   }
   // Lookup materializes (links) the object; a bad object or a missing symbol fails here.
-  auto sym = jit.lookup(*handles->dylib, entry_symbol);
-  if (!sym) {
-    std::string why = to_message(sym.takeError());
-    std::lock_guard<std::mutex> lock(mutex_);
-    llvm::consumeError(handles->tracker->remove());
-    llvm::consumeError(jit.getExecutionSession().removeJITDylib(*handles->dylib));
-    return make_error(StatusCode::InvalidArgument, "cannot link kernel '", entry_symbol, "': ", why);
+  std::vector<std::shared_ptr<LoadedKernel>> kernels;
+  for (const std::string& symbol : entry_symbols) {
+    auto sym = jit.lookup(*loaded->dylib, symbol);
+    if (!sym) return make_error(StatusCode::InvalidArgument, "cannot link kernel '", symbol, "': ", to_message(sym.takeError()));
+    auto entry = reinterpret_cast<LoadedKernel::ArgvEntry>(static_cast<uintptr_t>(sym->getAddress()));
+    kernels.push_back(std::shared_ptr<LoadedKernel>(new LoadedKernel(loaded, symbol, entry)));
   }
-  auto entry = reinterpret_cast<LoadedKernel::ArgvEntry>(static_cast<uintptr_t>(sym->getAddress()));
-  return std::shared_ptr<LoadedKernel>(
-      new LoadedKernel(shared_from_this(), std::move(handles), entry_symbol, std::move(dylib_name), entry));
+  return kernels;
 }
 
-LoadedKernel::LoadedKernel(std::shared_ptr<OrcSession> session, std::unique_ptr<Handles> handles,
-                           std::string entry_symbol, std::string dylib_name, ArgvEntry entry)
-    : session_(std::move(session)),
-      handles_(std::move(handles)),
-      entry_symbol_(std::move(entry_symbol)),
-      dylib_name_(std::move(dylib_name)),
-      entry_(entry) {}
-
-Status LoadedKernel::unload() {
-  std::lock_guard<std::mutex> lock(session_->mutex_);
-  entry_ = nullptr;
-  if (!handles_->tracker) return Status::ok_status();
-  llvm::Error err = handles_->tracker->remove();
-  handles_->tracker = nullptr;
-  if (err) return make_error(StatusCode::Internal, "ORC cannot remove kernel '", entry_symbol_, "': ", to_message(std::move(err)));
+Status LoadedObject::unload() {
+  std::lock_guard<std::mutex> lock(session->mutex_);
+  unloaded.store(true, std::memory_order_release);
+  if (!tracker) return Status::ok_status();
+  llvm::Error err = tracker->remove();
+  tracker = nullptr;
+  if (err) return make_error(StatusCode::Internal, "ORC cannot remove '", dylib_name, "': ", to_message(std::move(err)));
   return Status::ok_status();
 }
 
-LoadedKernel::~LoadedKernel() {
+LoadedObject::~LoadedObject() {
   Status st = unload();
   (void)st;  // nothing useful to do with a failed removal at destruction
-  std::lock_guard<std::mutex> lock(session_->mutex_);
-  llvm::consumeError(session_->jit_->lljit->getExecutionSession().removeJITDylib(*handles_->dylib));
+  std::lock_guard<std::mutex> lock(session->mutex_);
+  llvm::consumeError(session->jit_->lljit->getExecutionSession().removeJITDylib(*dylib));
 }
 
+LoadedKernel::LoadedKernel(std::shared_ptr<LoadedObject> object, std::string entry_symbol, ArgvEntry entry)
+    : object_(std::move(object)), entry_symbol_(std::move(entry_symbol)), entry_(entry) {}
+
+LoadedKernel::~LoadedKernel() = default;
+
+LoadedKernel::ArgvEntry LoadedKernel::entry() const {
+  return object_->unloaded.load(std::memory_order_acquire) ? nullptr : entry_;
+}
+
+const std::string& LoadedKernel::dylib_name() const { return object_->dylib_name; }
+
+Status LoadedKernel::unload() { return object_->unload(); }
+
 Expected<void*> LoadedKernel::lookup(const std::string& symbol) const {
-  auto sym = session_->jit_->lljit->lookup(*handles_->dylib, symbol);
-  if (!sym) return make_error(StatusCode::InvalidArgument, "symbol '", symbol, "' not found in ", dylib_name_, ": ",
-                              to_message(sym.takeError()));
+  auto sym = object_->session->jit_->lljit->lookup(*object_->dylib, symbol);
+  if (!sym) return make_error(StatusCode::InvalidArgument, "symbol '", symbol, "' not found in ", object_->dylib_name,
+                              ": ", to_message(sym.takeError()));
   return reinterpret_cast<void*>(static_cast<uintptr_t>(sym->getAddress()));
 }
 

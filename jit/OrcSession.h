@@ -14,9 +14,12 @@
 // - Halide's parallel loops run on TBB (halide_set_custom_do_par_for), the pool the
 //   interpreter uses, so the process has one thread pool. halide_shutdown_thread_pool
 //   is called before the LLJIT is torn down.
-// - Each kernel lives in its own JITDylib (linked against the runtime) with its own
-//   ResourceTracker; dropping the last LoadedKernel reference unloads it. Kernels hold
-//   the session alive, so the session outlives every kernel.
+// - Each loaded object file lives in its own JITDylib (linked against the runtime)
+//   with its own ResourceTracker; one object may hold several kernels (a whole
+//   specialization compiled as one module), each resolved to its own LoadedKernel.
+//   Dropping the last LoadedKernel of an object unloads it; unload() on any of its
+//   kernels unloads the object, and every kernel of it then reports no entry.
+//   Kernels hold the session alive, so the session outlives every kernel.
 #pragma once
 
 #include <cstdint>
@@ -42,8 +45,9 @@ struct KernelCallContext {
 std::string take_thread_halide_error();
 
 class OrcSession;
+struct LoadedObject;  // one object file in its own JITDylib (OrcSession.cpp)
 
-// One kernel object loaded into its own JITDylib.
+// One kernel entry point of a loaded object.
 class LoadedKernel {
  public:
   using ArgvEntry = int (*)(void**);
@@ -51,24 +55,21 @@ class LoadedKernel {
   LoadedKernel(const LoadedKernel&) = delete;
   LoadedKernel& operator=(const LoadedKernel&) = delete;
 
-  ArgvEntry entry() const { return entry_; }  // null after unload()
+  ArgvEntry entry() const;  // null once its object was unloaded
   const std::string& entry_symbol() const { return entry_symbol_; }
-  const std::string& dylib_name() const { return dylib_name_; }
-  // Removes the kernel's code and symbols now (its JITDylib stays, empty, until destruction).
+  const std::string& dylib_name() const;
+  // Removes the code and symbols of this kernel's object now, with every other kernel
+  // loaded from it (its JITDylib stays, empty, until the last kernel goes).
   Status unload();
-  // Address of `symbol` defined in this kernel's JITDylib (the runtime's symbols are not in it).
+  // Address of `symbol` defined in this kernel's object (the runtime's symbols are not in it).
   Expected<void*> lookup(const std::string& symbol) const;
 
  private:
   friend class OrcSession;
-  struct Handles;
-  LoadedKernel(std::shared_ptr<OrcSession> session, std::unique_ptr<Handles> handles, std::string entry_symbol,
-               std::string dylib_name, ArgvEntry entry);
+  LoadedKernel(std::shared_ptr<LoadedObject> object, std::string entry_symbol, ArgvEntry entry);
 
-  std::shared_ptr<OrcSession> session_;
-  std::unique_ptr<Handles> handles_;
+  std::shared_ptr<LoadedObject> object_;
   std::string entry_symbol_;
-  std::string dylib_name_;
   ArgvEntry entry_ = nullptr;
 };
 
@@ -85,6 +86,10 @@ class OrcSession : public std::enable_shared_from_this<OrcSession> {
   // Load an object file (as Halide emits with Target::NoRuntime) into a fresh JITDylib
   // and resolve `entry_symbol` (the `<name>_argv` wrapper: int(void**)).
   Expected<std::shared_ptr<LoadedKernel>> add_object(std::span<const uint8_t> object, const std::string& entry_symbol);
+  // The same for an object holding several kernels: one JITDylib, one link, one
+  // LoadedKernel per entry symbol (in that order).
+  Expected<std::vector<std::shared_ptr<LoadedKernel>>> add_object(std::span<const uint8_t> object,
+                                                                  const std::vector<std::string>& entry_symbols);
 
   const std::vector<uint8_t>& runtime_object() const { return runtime_object_; }
   double runtime_load_ms() const { return runtime_load_ms_; }  // obtaining + loading the runtime
@@ -97,6 +102,7 @@ class OrcSession : public std::enable_shared_from_this<OrcSession> {
 
  private:
   friend class LoadedKernel;
+  friend struct LoadedObject;
   struct Jit;
   OrcSession();
   Status start(std::vector<uint8_t> runtime_object);

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <map>
+#include <sstream>
+#include <unordered_map>
 
 #include "jit/ElementwiseSchedule.h"
 #include "jit/FastMath.h"
@@ -12,6 +14,7 @@
 #include "jit/KernelCompiler.h"
 #include "jit/LayerNormPipeline.h"
 #include "jit/SoftmaxPipeline.h"
+#include "specializer/SharedKernels.h"
 
 namespace dj::specializer {
 namespace {
@@ -305,10 +308,101 @@ Status generic_views(const LoweredGroup& group, const std::vector<Tensor>& input
   return Status(StatusCode::Internal, "generic_views on an interpreted group");
 }
 
-Expected<LoweredGroup> lower_group(const FusionPlan& plan, const FusionGroup& group, const std::string& kernel_name,
-                                   const LoweringOptions& options) {
+namespace {
+
+// Appends a node's attributes in a canonical form; false for an attribute kind
+// (tensor, graph) the key cannot describe exactly.
+bool append_attributes(std::ostringstream& os, const Node& node) {
+  for (const auto& [name, a] : node.attributes) {
+    os << " " << name << "=";
+    switch (a.kind) {
+      case Attribute::Kind::Float: os << std::hexfloat << a.f << std::defaultfloat; break;
+      case Attribute::Kind::Int: os << a.i; break;
+      case Attribute::Kind::String: os << a.s.size() << ":" << a.s; break;
+      case Attribute::Kind::Floats:
+        for (float f : a.floats) os << std::hexfloat << f << std::defaultfloat << ",";
+        break;
+      case Attribute::Kind::Ints:
+        for (int64_t i : a.ints) os << i << ",";
+        break;
+      case Attribute::Kind::Strings:
+        for (const auto& str : a.strings) os << str.size() << ":" << str << ",";
+        break;
+      case Attribute::Kind::Tensor:
+      case Attribute::Kind::Graph: return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string kernel_structure_key(const FusionPlan& plan, const FusionGroup& group, const LoweringOptions& options) {
+  const Graph& g = *plan.graph;
+  std::ostringstream os;
+  os << "kind " << static_cast<int>(group.kind) << (plan.generic ? " generic" : " exact")
+     << (options.listings ? " listings" : "") << "\n";
+  // What the lowering reads of a buffer: its concrete shape, or for the generic
+  // tier its symbolic shape (which decides broadcasting).
+  auto shape_of = [&](ValueId id) -> std::string {
+    if (!plan.generic) return shape_to_string(plan.shape(id));
+    auto sym = symbolic_shape(g, id);
+    return sym ? sym_shape_to_string(*sym) : std::string();
+  };
+  switch (group.kind) {
+    case GroupKind::Elementwise: {
+      std::unordered_map<ValueId, std::string> local;  // value -> "i<k>" (input) or "t<k>" (node output)
+      for (size_t i = 0; i < group.inputs.size(); ++i) {
+        const std::string shape = shape_of(group.inputs[i]);
+        if (shape.empty()) return "";
+        local[group.inputs[i]] = "i" + std::to_string(i);
+        os << "in " << i << " " << shape << "\n";
+      }
+      for (size_t k = 0; k < group.nodes.size(); ++k) {
+        const Node& node = g.nodes[static_cast<size_t>(group.nodes[k])];
+        os << "op " << node.domain << ":" << node.op_type << " (";
+        for (ValueId id : node.inputs) {
+          auto it = local.find(id);
+          if (it == local.end()) return "";
+          os << " " << it->second;
+        }
+        os << " )";
+        if (!append_attributes(os, node)) return "";
+        os << "\n";
+        for (ValueId id : node.outputs) local[id] = "t" + std::to_string(k);
+      }
+      auto out = local.find(group.output);
+      const std::string out_shape = shape_of(group.output);
+      if (out == local.end() || out_shape.empty()) return "";
+      os << "out " << out->second << " " << out_shape << "\n";
+      return os.str();
+    }
+    case GroupKind::Gemm:
+      os << "bias " << (group.gemm_bias != kNoValue) << " relu " << group.gemm_relu;
+      if (!plan.generic) os << " m " << group.m << " n " << group.n << " k " << group.k;
+      return os.str();
+    case GroupKind::Softmax:
+      if (!plan.generic) os << "m " << group.m << " n " << group.n;
+      return os.str();
+    case GroupKind::LayerNorm: {
+      const Node& node = g.nodes[static_cast<size_t>(group.nodes[0])];
+      os << "bias " << (node.inputs.size() > 2 && node.inputs[2] != kNoValue) << " epsilon " << std::hexfloat
+         << node.attr_float("epsilon", 1e-5f) << std::defaultfloat;
+      if (!plan.generic) os << " m " << group.m << " n " << group.n;
+      return os.str();
+    }
+    case GroupKind::Interpreted: break;
+  }
+  return "";
+}
+
+namespace {
+
+// The group's Halide pipeline (not compiled) and its views.
+Expected<LoweredGroup> build_pipeline(const FusionPlan& plan, const FusionGroup& group, const std::string& kernel_name,
+                                      jit::PipelineSpec& pipeline) {
   // Building Funcs is not covered by the compile lock (KernelCompiler.h): take it here too.
-  std::unique_lock<std::mutex> lock(jit::halide_compile_mutex());
+  std::lock_guard<std::mutex> lock(jit::halide_compile_mutex());
   std::vector<Halide::Argument> args;
   Func out;
   BufferRules rules{plan.generic};
@@ -328,12 +422,68 @@ Expected<LoweredGroup> lower_group(const FusionPlan& plan, const FusionGroup& gr
   } catch (const Halide::Error& e) {
     return make_error(StatusCode::Internal, "Halide rejected the ", group_kind_name(group.kind), " group: ", e.what());
   }
-  lock.unlock();  // compile_pipeline takes the lock itself
+  pipeline = jit::PipelineSpec{Halide::Pipeline(out), std::move(args), kernel_name};
+  return lowered;
+}
+
+jit::CompileOptions compile_options(const FusionPlan& plan, const LoweringOptions& options) {
   jit::CompileOptions copts;
   copts.emit_halide_stmt = copts.emit_llvm_ir = copts.emit_assembly = options.listings;
-  DJ_ASSIGN_OR_RETURN(jit::CompiledKernel kernel,
-                      jit::compile_pipeline(jit::PipelineSpec{Halide::Pipeline(out), args, kernel_name}, copts));
-  lowered->kernel = std::make_shared<const jit::CompiledKernel>(std::move(kernel));
+  // An exact kernel's every extent is fixed and SpecializedRegion checks each view
+  // before the call, so Halide's asserts and bounds queries only cost compile time
+  // (about half of it); a generic kernel keeps them.
+  copts.keep_asserts = plan.generic;
+  return copts;
+}
+
+}  // namespace
+
+Expected<std::vector<LoweredGroup>> lower_plan(const FusionPlan& plan, const std::string& name_prefix,
+                                               const LoweringOptions& options) {
+  std::vector<LoweredGroup> lowered;
+  std::vector<std::string> keys;
+  std::vector<jit::PipelineSpec> pipelines;
+  std::vector<size_t> compiled_for;  // per pipeline: its kernel's index in `lowered`
+  std::unordered_map<std::string, size_t> first_with_key;  // within this plan
+  std::vector<std::pair<size_t, size_t>> same_as;          // (kernel, earlier kernel of this plan with its key)
+  for (const FusionGroup& group : plan.groups) {
+    if (group.kind == GroupKind::Interpreted) continue;
+    const size_t index = lowered.size();
+    std::string key = kernel_structure_key(plan, group, options);
+    if (auto kernel = SharedKernels::process().find(key)) {  // compiled before, for another specialization
+      LoweredGroup shared = group_views(plan, group);
+      shared.kernel = std::move(kernel);
+      shared.shared = true;
+      lowered.push_back(std::move(shared));
+      keys.push_back(std::move(key));
+      continue;
+    }
+    if (!key.empty()) {
+      auto [it, fresh] = first_with_key.emplace(key, index);
+      if (!fresh) {  // the same kernel as an earlier group of this plan
+        lowered.push_back(group_views(plan, group));
+        lowered.back().shared = true;
+        same_as.emplace_back(index, it->second);
+        keys.push_back(std::move(key));
+        continue;
+      }
+    }
+    jit::PipelineSpec pipeline;
+    DJ_ASSIGN_OR_RETURN(LoweredGroup group_lowered, build_pipeline(plan, group, name_prefix + "_g" + std::to_string(index), pipeline));
+    lowered.push_back(std::move(group_lowered));
+    keys.push_back(std::move(key));
+    pipelines.push_back(std::move(pipeline));
+    compiled_for.push_back(index);
+  }
+  if (!pipelines.empty()) {
+    DJ_ASSIGN_OR_RETURN(std::vector<jit::CompiledKernel> kernels, jit::compile_pipelines(pipelines, compile_options(plan, options)));
+    for (size_t p = 0; p < kernels.size(); ++p) {
+      LoweredGroup& g = lowered[compiled_for[p]];
+      g.kernel = std::make_shared<const jit::CompiledKernel>(std::move(kernels[p]));
+      SharedKernels::process().add(keys[compiled_for[p]], g.kernel);
+    }
+  }
+  for (const auto& [index, earlier] : same_as) lowered[index].kernel = lowered[earlier].kernel;
   return lowered;
 }
 

@@ -67,6 +67,7 @@ void write_jit_json(JsonWriter& w, const Specializer& specializer, const RegionP
       w.field("generic", spec->info().generic);
       w.field("device", spec->info().device);
       w.field("kernels", static_cast<uint64_t>(spec->info().kernels));
+      w.field("shared_kernels", static_cast<uint64_t>(spec->info().shared_kernels));
       w.field("interpreted_ops", static_cast<uint64_t>(spec->info().interpreted_ops));
       w.field("compile_ms", spec->info().compile_ms);
       w.field("hits", spec->hits());
@@ -108,8 +109,8 @@ std::string format_specializations(const Specializer& specializer, const RegionP
        << (specs.size() == 1 ? " specialization\n" : " specializations\n");
     for (size_t i = 0; i < specs.size(); ++i) {
       const auto& spec = specs[i];
-      std::snprintf(line, sizeof line, "  #%zu  %-36s %-12s %2zu kernels %2zu interpreted ops  %8.1f ms compile  %8llu hits\n", i,
-                    spec->guard_text().c_str(), spec->info().device.c_str(), spec->info().kernels, spec->info().interpreted_ops,
+      std::snprintf(line, sizeof line, "  #%zu  %-36s %-12s %2zu kernels (%2zu shared) %2zu interpreted ops  %8.1f ms compile  %8llu hits\n", i,
+                    spec->guard_text().c_str(), spec->info().device.c_str(), spec->info().kernels, spec->info().shared_kernels, spec->info().interpreted_ops,
                     spec->info().compile_ms, static_cast<unsigned long long>(spec->hits()));
       os << line;
     }

@@ -20,7 +20,7 @@ namespace dj::specializer {
 namespace {
 
 // Bump when the lowering or the metadata format changes what a key's code means.
-constexpr const char* kLoweringFormat = "lowering 2";  // 2: LayerNorm groups
+constexpr const char* kLoweringFormat = "lowering 3";  // 2: LayerNorm groups; 3: shared object files
 
 void use_cache_for_halide_runtime(std::shared_ptr<codecache::CodeCache> cache) {
   static std::once_flag once;
@@ -121,11 +121,20 @@ std::shared_ptr<SpecializedRegion> SpecializationCache::build_from_entry(const F
                                                                          const codecache::CacheEntry& entry) {
   const codecache::Digest256& key = entry.key;
   const auto& objects = entry.objects;
+  // CPU kernels: every object file loaded once, before the region is assembled.
+  Expected<std::vector<LoweredGroup>> cpu_kernels = std::vector<LoweredGroup>{};
+  if (!gpu_) cpu_kernels = kernels_from_cache_objects(objects, target_);
+  if (!cpu_kernels.ok()) {
+    DJ_LOG_WARN("code cache: entry " << key.short_hex() << " cannot be loaded (" << cpu_kernels.status().message()
+                                     << "); compiling again");
+    return nullptr;
+  }
   auto built = SpecializedRegion::build(
       plan, interpreter_.model().opset,
       [&](const FusionGroup& group, size_t index) -> Expected<LoweredGroup> {
         if (index >= objects.size()) return Status(StatusCode::InvalidArgument, "the entry has too few kernels");
-        return load_kernel(plan, group, objects[index]);
+        if (!gpu_) return std::move((*cpu_kernels)[index]);
+        return load_gpu_kernel(plan, group, objects[index]);
       },
       gpu_);
   if (!built.ok()) {
@@ -140,9 +149,8 @@ std::shared_ptr<SpecializedRegion> SpecializationCache::build_from_entry(const F
   return *built;
 }
 
-Expected<LoweredGroup> SpecializationCache::load_kernel(const FusionPlan& plan, const FusionGroup& group,
-                                                        const codecache::CacheObject& object) {
-  if (!gpu_) return kernel_from_cache_object(object, target_);
+Expected<LoweredGroup> SpecializationCache::load_gpu_kernel(const FusionPlan& plan, const FusionGroup& group,
+                                                            const codecache::CacheObject& object) {
 #if DJ_HAVE_CUDA
   jit::cuda::NvrtcOutput binary;
   binary.cubin.assign(object.bytes.begin(), object.bytes.end());
@@ -162,19 +170,18 @@ void SpecializationCache::store(const codecache::Digest256& key, const Specializ
   entry.description = "R" + std::to_string(spec.info().region) + " " + spec.guard_text() + (generic ? " generic" : " exact");
   entry.metadata = encode_entry_header(EntryHeader{spec.info().region, signature, generic});
   entry.compile_ms = spec.info().compile_ms;
-  for (const LoweredGroup& g : spec.kernels()) {
+  if (!gpu_) entry.objects = kernels_to_cache_objects(spec.kernels());
 #if DJ_HAVE_CUDA
-    if (g.gpu) {  // the cubin, and the PTX for other arches / `code R ptx`
-      codecache::CacheObject object;
-      object.name = g.gpu->spec.name;
-      object.metadata = g.gpu->binary.ptx;
-      object.bytes.assign(g.gpu->binary.cubin.begin(), g.gpu->binary.cubin.end());
-      entry.objects.push_back(std::move(object));
-      continue;
-    }
-#endif
-    entry.objects.push_back(kernel_to_cache_object(g));
+  for (const LoweredGroup& g : spec.kernels()) {
+    if (!g.gpu) continue;
+    // The cubin, and the PTX for other arches / `code R ptx`.
+    codecache::CacheObject object;
+    object.name = g.gpu->spec.name;
+    object.metadata = g.gpu->binary.ptx;
+    object.bytes.assign(g.gpu->binary.cubin.begin(), g.gpu->binary.cubin.end());
+    entry.objects.push_back(std::move(object));
   }
+#endif
   Status st = cache_->store(std::move(entry));
   if (!st.ok()) DJ_LOG_INFO("code cache: not stored: " << st.message());
 }

@@ -62,7 +62,7 @@ class SpecializationCache {
  private:
   SpecializationCache(const Interpreter& interpreter, std::shared_ptr<codecache::CodeCache> cache,
                       std::shared_ptr<GpuBackend> gpu, std::string target);
-  Expected<LoweredGroup> load_kernel(const FusionPlan& plan, const FusionGroup& group, const codecache::CacheObject& object);
+  Expected<LoweredGroup> load_gpu_kernel(const FusionPlan& plan, const FusionGroup& group, const codecache::CacheObject& object);
   const Interpreter& interpreter_;
   std::shared_ptr<codecache::CodeCache> cache_;
   std::shared_ptr<GpuBackend> gpu_;

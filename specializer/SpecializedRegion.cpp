@@ -15,9 +15,16 @@ namespace dj::specializer {
 Expected<std::shared_ptr<SpecializedRegion>> SpecializedRegion::build(const FusionPlan& plan, int64_t opset,
                                                                       const std::string& name_prefix,
                                                                       const LoweringOptions& options) {
-  return build(plan, opset, [&](const FusionGroup& group, size_t index) {
-    return lower_group(plan, group, name_prefix + "_g" + std::to_string(index), options);
+  auto started = std::chrono::steady_clock::now();
+  DJ_ASSIGN_OR_RETURN(std::vector<LoweredGroup> kernels, lower_plan(plan, name_prefix, options));
+  auto built = build(plan, opset, [&](const FusionGroup& group, size_t index) -> Expected<LoweredGroup> {
+    if (index >= kernels.size() || kernels[index].kind != group.kind)
+      return Status(StatusCode::Internal, "lower_plan returned a different kernel list");
+    return std::move(kernels[index]);
   });
+  if (built.ok())
+    (*built)->info_.compile_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  return built;
 }
 
 Expected<std::shared_ptr<SpecializedRegion>> SpecializedRegion::build(const FusionPlan& plan, int64_t opset,
@@ -66,6 +73,7 @@ Expected<std::shared_ptr<SpecializedRegion>> SpecializedRegion::build(const Fusi
       for (ValueId id : lowered.inputs) step.in_slots.push_back(slot(id));
       step.out_slots.push_back(slot(lowered.output));
       step.kernel = static_cast<int>(spec->kernels_.size());
+      spec->info_.shared_kernels += lowered.shared;
       spec->kernels_.push_back(std::move(lowered));
     }
     for (int32_t s : step.in_slots)
@@ -125,8 +133,15 @@ Status SpecializedRegion::run(const std::vector<Tensor>& inputs, std::vector<Ten
         output_shape = &run_output_shape;
       }
       for (size_t i = 0; i < k.inputs.size(); ++i) {
+        // Exact kernels carry no Halide asserts (GroupLowering.h): the element count
+        // and a contiguous layout checked here are what makes the view the kernel's shape.
         const Tensor& t = slots[static_cast<size_t>(step.in_slots[i])];
-        views[i] = t.shape() == (*input_views)[i] ? t : t.reshaped((*input_views)[i]);
+        const Shape& view = (*input_views)[i];
+        if (!t.defined() || t.numel() != shape_numel(view))
+          return make_error(StatusCode::Internal, "kernel ", step.kernel, " input ", i, ": ",
+                            t.defined() ? t.describe() : std::string("undefined"), " does not fit its view ",
+                            shape_to_string(view));
+        views[i] = t.shape() == view && t.is_contiguous() ? t : t.reshaped(view);
       }
       Tensor out = Tensor::empty(DType::F32, *output_view);
       DJ_RETURN_IF_ERROR(k.kernel->run(std::span<const Tensor>(views, k.inputs.size()), std::span<const Tensor>(&out, 1)));
@@ -220,7 +235,9 @@ bool SpecializedRegion::admits(const int64_t* words, size_t n) const {
 
 std::string SpecializedRegion::describe() const {
   std::ostringstream os;
-  os << "R" << info_.region << " [" << (info_.generic ? "generic " : "") << guard_text() << "]: " << info_.kernels << " kernels, "
+  os << "R" << info_.region << " [" << (info_.generic ? "generic " : "") << guard_text() << "]: " << info_.kernels << " kernels";
+  if (info_.shared_kernels) os << " (" << info_.shared_kernels << " shared)";
+  os << ", "
      << info_.interpreted_ops << " interpreted ops, compiled in " << static_cast<int64_t>(info_.compile_ms) << " ms, "
      << hits() << " hits";
   if (gpu_) os << ", on " << info_.device << ", " << host_copies_.load() << " host copies";

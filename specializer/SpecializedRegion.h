@@ -36,6 +36,7 @@ struct SpecializationInfo {
   int32_t region = -1;
   std::string plan_text;       // FusionPlan::describe()
   size_t kernels = 0;          // compiled groups
+  size_t shared_kernels = 0;   // of those, kernels reused from an earlier compile (SharedKernels.h)
   size_t interpreted_ops = 0;  // ops left to the reference kernels
   double compile_ms = 0;       // wall time of planning + lowering + compiling all kernels
   bool generic = false;        // the shape-generic tier

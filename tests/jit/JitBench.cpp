@@ -136,11 +136,11 @@ int main() {
 
   // 3. load_object: the code-cache path (ORC link only).
   double load_ms = median_ms(15, [&] {
-    auto k = load_object(g512.object, g512.name, g512.signature, g512.target_key);
+    auto k = load_object(*g512.object, g512.name, g512.signature, g512.target_key);
     if (!k.ok()) std::exit(2);
   });
   std::printf("\n## load_object (code-cache path)\n\n| object | bytes | median ms |\n|---|---|---|\n");
-  std::printf("| GEMM 512³ | %zu | %.3f |\n", g512.object.size(), load_ms);
+  std::printf("| GEMM 512³ | %zu | %.3f |\n", g512.object->size(), load_ms);
 
   // 4. GEMM throughput vs the interpreter's gemm_f32 (which has no fused epilogue).
   std::printf("\n## GEMM f32 GFLOP/s (median of runs)\n\n");

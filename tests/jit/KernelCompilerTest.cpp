@@ -78,7 +78,7 @@ TEST(KernelCompiler, SignatureListsInputsThenOutputs) {
   EXPECT_EQ(sig.args[2].type.bits, 32);
   EXPECT_EQ(kernel->entry_symbol, "chain_sig_argv");
   EXPECT_EQ(kernel->target_key, host_target().key);
-  EXPECT_FALSE(kernel->object.empty());
+  ASSERT_TRUE(kernel->object && !kernel->object->empty());
 }
 
 TEST(KernelCompiler, WrongBufferSizeReturnsHalideMessageInsteadOfAborting) {
@@ -120,6 +120,47 @@ TEST(KernelCompiler, WrongDtypeAndRankAreReported) {
   st = kernel->run(one, std::span<const Tensor>(&out, 1));
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.message().find("takes 2 inputs"), std::string::npos) << st.message();
+}
+
+TEST(KernelCompiler, PipelinesCompiledTogetherShareOneObject) {
+  const std::vector<Shape> shapes = {{37}, {6, 50}, {2, 3, 129}};
+  std::vector<PipelineSpec> specs;
+  for (size_t i = 0; i < shapes.size(); ++i)
+    specs.push_back(elementwise_chain(static_cast<int>(shapes[i].size()), halide_order(shapes[i]),
+                                      "chain_batch" + std::to_string(i)));
+  auto kernels = compile_pipelines(specs);
+  ASSERT_TRUE(kernels.ok()) << kernels.status().to_string();
+  ASSERT_EQ(kernels->size(), shapes.size());
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    const CompiledKernel& k = (*kernels)[i];
+    SCOPED_TRACE(k.name);
+    EXPECT_EQ(k.name, "chain_batch" + std::to_string(i));
+    EXPECT_EQ(k.object.get(), (*kernels)[0].object.get());  // one object file for the batch
+    EXPECT_EQ(k.loaded->dylib_name(), (*kernels)[0].loaded->dylib_name());
+    Tensor x = random_tensor(shapes[i], 10 + i, -3, 3), y = random_tensor(shapes[i], 20 + i, -3, 3);
+    Tensor out = Tensor::zeros(DType::F32, shapes[i]);
+    Tensor inputs[] = {x, y};
+    ASSERT_TRUE(k.run(inputs, std::span<const Tensor>(&out, 1)).ok());
+    EXPECT_LT(max_abs_diff(out, chain_reference(x, y)), 2e-6);
+  }
+  // The object loads again elsewhere (a code cache hit), every kernel from one link.
+  std::vector<KernelInObject> wanted;
+  for (const CompiledKernel& k : *kernels) wanted.push_back(KernelInObject{k.name, k.signature});
+  auto reloaded = load_object_kernels((*kernels)[0].object, wanted, (*kernels)[0].target_key);
+  ASSERT_TRUE(reloaded.ok()) << reloaded.status().to_string();
+  Tensor x = random_tensor(shapes[1], 3, -3, 3), y = random_tensor(shapes[1], 4, -3, 3);
+  Tensor out = Tensor::zeros(DType::F32, shapes[1]);
+  Tensor inputs[] = {x, y};
+  ASSERT_TRUE((*reloaded)[1].run(inputs, std::span<const Tensor>(&out, 1)).ok());
+  EXPECT_LT(max_abs_diff(out, chain_reference(x, y)), 2e-6);
+  // A symbol the object does not define is an error, not a crash.
+  wanted.push_back(KernelInObject{"no_such_kernel", wanted[0].signature});
+  EXPECT_FALSE(load_object_kernels((*kernels)[0].object, wanted, (*kernels)[0].target_key).ok());
+  // Unloading one kernel unloads its object: every kernel of it stops running.
+  ASSERT_TRUE((*kernels)[0].loaded->unload().ok());
+  for (const CompiledKernel& k : *kernels) EXPECT_EQ(k.loaded->entry(), nullptr);
+  Status st = (*kernels)[2].run(inputs, std::span<const Tensor>(&out, 1));
+  EXPECT_FALSE(st.ok());
 }
 
 TEST(KernelCompiler, HalideCompileErrorBecomesStatus) {
@@ -173,10 +214,10 @@ TEST(KernelCompiler, UnloadRemovesTheSymbol) {
 TEST(KernelCompiler, LoadObjectRunsWithoutRecompiling) {
   auto compiled = compile_pipeline(elementwise_chain(2, {}, "chain_cached"), CompileOptions{.load = false});
   ASSERT_TRUE(compiled.ok()) << compiled.status().to_string();
-  auto loaded = load_object(compiled->object, compiled->name, compiled->signature, compiled->target_key);
+  auto loaded = load_object(*compiled->object, compiled->name, compiled->signature, compiled->target_key);
   ASSERT_TRUE(loaded.ok()) << loaded.status().to_string();
   EXPECT_EQ(loaded->times.lower_ms, 0);
-  auto twice = load_object(compiled->object, compiled->name, compiled->signature, compiled->target_key);
+  auto twice = load_object(*compiled->object, compiled->name, compiled->signature, compiled->target_key);
   ASSERT_TRUE(twice.ok()) << twice.status().to_string();  // same symbol names, separate JITDylibs
   EXPECT_NE(loaded->loaded->dylib_name(), twice->loaded->dylib_name());
   for (const CompiledKernel* k : {&loaded.value(), &twice.value()}) {
@@ -186,7 +227,7 @@ TEST(KernelCompiler, LoadObjectRunsWithoutRecompiling) {
     ASSERT_TRUE(k->run(inputs, std::span<const Tensor>(&out, 1)).ok());
     EXPECT_LT(max_abs_diff(out, chain_reference(x, y)), 2e-6);
   }
-  auto foreign = load_object(compiled->object, compiled->name, compiled->signature, "arm-64-linux");
+  auto foreign = load_object(*compiled->object, compiled->name, compiled->signature, "arm-64-linux");
   EXPECT_FALSE(foreign.ok());
   std::vector<uint8_t> garbage(1000, 0x5a);
   auto bad = load_object(garbage, "chain_cached", compiled->signature, compiled->target_key);

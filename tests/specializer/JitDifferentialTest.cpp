@@ -12,6 +12,7 @@
 #include <random>
 
 #include "runtime/Interpreter.h"
+#include "specializer/SharedKernels.h"
 #include "specializer/Specializer.h"
 #include "tests/support/JitUnderTest.h"
 
@@ -46,6 +47,30 @@ TEST(JitDifferential, TinyEncoderVariableSequences) {
   EXPECT_EQ(t.specializer->stats().failed, 0u) << t.specializer->recent_failures().front();
   EXPECT_GT(t.specializer->stats().compiled, 0u);
   EXPECT_GT(t.compiled_executions(), 0u);
+}
+
+TEST(JitDifferential, RepeatedKernelsAreCompiledOnce) {
+  SharedKernels::process().clear();
+  JitUnderTest first("tiny_encoder");
+  Tensor x = random_f32({2, 17, 32}, 5, 1.0f);
+  first.check({x}, 3, "first model");
+  auto specs = first.specializer->specializations(0);
+  ASSERT_EQ(specs.size(), 1u);
+  // Q, K, V and the output projection are one GEMM shape; the two LayerNorms one
+  // kernel; the two residual Adds one kernel: compiled once each, reused by the rest.
+  EXPECT_GE(specs[0]->info().shared_kernels, 5u) << specs[0]->describe();
+  EXPECT_LT(specs[0]->info().shared_kernels, specs[0]->info().kernels);
+  // A second model in the process compiles nothing new for the same shape.
+  JitUnderTest second("tiny_encoder");
+  second.check({x}, 3, "second model");
+  auto again = second.specializer->specializations(0);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0]->info().shared_kernels, again[0]->info().kernels) << again[0]->describe();
+  // Another shape is other kernels: nothing wrongly reused (check() compares outputs).
+  second.check({random_f32({3, 9, 32}, 6, 1.0f)}, 3, "other shape");
+  auto both = second.specializer->specializations(0);
+  ASSERT_EQ(both.size(), 2u);
+  EXPECT_LT(both[1]->info().shared_kernels, both[1]->info().kernels);
 }
 
 TEST(JitDifferential, EarlyExitBothBranchesAndGuardMisses) {
