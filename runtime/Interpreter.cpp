@@ -57,7 +57,12 @@ class Frame : public SubgraphRunner {
         const bool top_level = hooks_.run_ns != nullptr;
         uint64_t now = !hooks_.tracer ? 0 : top_level ? hooks_.tracer->now_ns() : t_last_clock;
         const uint64_t start = now;
-        for (int32_t id : regions) DJ_RETURN_IF_ERROR(execute_region(hooks_.plan->region(id), now));
+        for (size_t i = 0; i < regions.size(); ++i) {
+          const Region* next = i + 1 < regions.size() ? &hooks_.plan->region(regions[i + 1]) : nullptr;
+          bool ran_next = false;  // a compiled path ran through the next region (an If) too
+          DJ_RETURN_IF_ERROR(execute_region(hooks_.plan->region(regions[i]), next, now, ran_next));
+          i += ran_next;
+        }
         if (top_level) *hooks_.run_ns = now - start;
         return {};
       }
@@ -100,8 +105,10 @@ class Frame : public SubgraphRunner {
     return {};
   }
 
-  // `clock`: the region's start time on entry, its end time on return.
-  Status execute_region(const Region& region, uint64_t& clock) {
+  // `clock`: the region's start time on entry, its end time on return. `next`: the
+  // region after it in this graph (null at the end); `ran_next` is set when compiled
+  // path code ran that region (an If) as well.
+  Status execute_region(const Region& region, const Region* next, uint64_t& clock, bool& ran_next) {
     // The signature goes on a per-thread stack of words: nested regions (in
     // subgraphs) push theirs above it, and nothing allocates once it has grown.
     thread_local SignatureWords signature_stack;
@@ -116,8 +123,11 @@ class Frame : public SubgraphRunner {
     const uint64_t hash = hash_signature(signature_stack.data() + sig_begin, sig_size);
     if (hooks_.dispatch && region.kind == RegionKind::Compute) {
       if (const CompiledRegion* code = hooks_.dispatch->find(region.id, signature_stack.data() + sig_begin, sig_size, hash)) {
-        DJ_RETURN_IF_ERROR(execute_compiled(region, *code));
+        const bool path = code->traced_branch() >= 0 && next && next->kind == RegionKind::Control &&
+                          next->if_then_branch && next->first_node == region.end_node;
+        DJ_RETURN_IF_ERROR(execute_compiled(region, *code, path ? next : nullptr, ran_next));
         if (hooks_.tracer) record(region, signature_stack.data() + sig_begin, sig_size, hash, clock, -1, -1, true);
+        if (ran_next && hooks_.tracer) record_path_if(*next, code->traced_branch(), clock);
         return {};
       }
     }
@@ -157,17 +167,31 @@ class Frame : public SubgraphRunner {
     hooks_.tracer->record(obs);
   }
 
-  // Runs a region through compiled code: its inputs in, its live outputs out.
-  Status execute_compiled(const Region& region, const CompiledRegion& code) {
+  // The If a compiled path ran, for the tracer: its signature from the frame
+  // (its inputs are all computed now) and the branch taken.
+  void record_path_if(const Region& control, int branch, uint64_t& clock) {
+    SignatureWords words;
+    for (ValueId id : control.inputs) append_signature(words, values_[static_cast<size_t>(id)]);
+    record(control, words.data(), words.size(), hash_signature(words.data(), words.size()), clock, branch, -1, true);
+  }
+
+  // Runs a region through compiled code: its inputs in, its live outputs out. With
+  // `path_if` (the If region after it, for path code): `ran_if` tells whether the
+  // path went through the If too, whose outputs are then in the frame as well.
+  Status execute_compiled(const Region& region, const CompiledRegion& code, const Region* path_if, bool& ran_if) {
     std::vector<Tensor> inputs;
     inputs.reserve(region.inputs.size());
     for (ValueId id : region.inputs) {
       const Tensor& t = values_[static_cast<size_t>(id)];
       inputs.push_back(t.is_contiguous() ? t : t.contiguous());
     }
-    std::vector<Tensor> outputs;
+    std::vector<Tensor> outputs, if_outputs;
+    ran_if = false;
     try {
-      DJ_RETURN_IF_ERROR(code.run(inputs, outputs).with_context(region.label() + " (compiled): "));
+      if (path_if)
+        DJ_RETURN_IF_ERROR(code.run_path(inputs, outputs, if_outputs, ran_if).with_context(region.label() + " (compiled path): "));
+      else
+        DJ_RETURN_IF_ERROR(code.run(inputs, outputs).with_context(region.label() + " (compiled): "));
     } catch (const AllocationError& e) {
       return Status(StatusCode::OutOfMemory, e.what());
     } catch (const std::bad_alloc&) {
@@ -183,6 +207,14 @@ class Frame : public SubgraphRunner {
       int32_t last = graph_.last_use[static_cast<size_t>(id)];
       if (last >= region.first_node && last < region.end_node) values_[static_cast<size_t>(id)] = Tensor();
     }
+    if (!ran_if) return {};
+    const Node& if_node = graph_.nodes[static_cast<size_t>(path_if->first_node)];
+    if (if_outputs.size() != if_node.outputs.size())
+      return make_error(StatusCode::Internal, region.label(), " (compiled path) produced ", if_outputs.size(),
+                        " If outputs, expected ", if_node.outputs.size());
+    for (size_t i = 0; i < if_outputs.size(); ++i)
+      if (if_node.outputs[i] != kNoValue) values_[static_cast<size_t>(if_node.outputs[i])] = std::move(if_outputs[i]);
+    release_dead_values(if_node, path_if->first_node);
     return {};
   }
 

@@ -69,6 +69,20 @@ class CompiledRegion {
   // `inputs`: the region's inputs in Region::inputs order, contiguous, matching
   // the guard. Fills `outputs` in Region::outputs order (fresh tensors).
   virtual Status run(const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs) const = 0;
+
+  // A *path*: code that goes on through the If node right after this region (the
+  // next region of its graph, a Control region) into the branch the trace took.
+  // Returns that branch (0 then, 1 else), or -1 for plain region code.
+  virtual int traced_branch() const { return -1; }
+  // For a path: runs the region as run() does; then, when the If's condition picks
+  // the traced branch, the branch too: `if_outputs` gets the If node's outputs and
+  // `took_path` is true. Otherwise (a *side exit*) `took_path` is false and the
+  // interpreter runs the If itself from the region's outputs.
+  virtual Status run_path(const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs,
+                          std::vector<Tensor>& if_outputs, bool& took_path) const {
+    took_path = false;
+    return run(inputs, outputs);
+  }
   virtual std::string describe() const = 0;  // one line: what it is, how it was made
 
   uint64_t hits() const { return hits_.load(std::memory_order_relaxed); }

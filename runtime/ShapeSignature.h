@@ -17,14 +17,18 @@ namespace dj {
 
 using SignatureWords = std::vector<int64_t>;
 
+// One input of this dtype and shape (what a tensor of them would append).
+inline void append_signature(SignatureWords& words, DType dtype, const Shape& shape) {
+  words.push_back((static_cast<int64_t>(dtype) << 8) | static_cast<int64_t>(shape.size()));
+  words.insert(words.end(), shape.begin(), shape.end());
+}
+
 inline void append_signature(SignatureWords& words, const Tensor& t) {
   if (!t.defined()) {
     words.push_back(-1);
     return;
   }
-  const Shape& shape = t.shape();
-  words.push_back((static_cast<int64_t>(t.dtype()) << 8) | static_cast<int64_t>(shape.size()));
-  words.insert(words.end(), shape.begin(), shape.end());
+  append_signature(words, t.dtype(), t.shape());
 }
 
 inline uint64_t hash_signature(const int64_t* words, size_t n) {

@@ -48,6 +48,7 @@ void write_jit_json(JsonWriter& w, const Specializer& specializer, const RegionP
   w.field("compile_ms", s.compile_ms);
   w.field("cache", specializer.has_cache());
   w.field("cache_hits", s.cache_hits);
+  w.field("paths", s.paths);
   w.field("warm_loaded", s.warm_loaded);
   w.field("cache_load_ms", s.cache_load_ms);
   const DeviceTraffic traffic = device_traffic(specializer);
@@ -71,6 +72,11 @@ void write_jit_json(JsonWriter& w, const Specializer& specializer, const RegionP
       w.field("interpreted_ops", static_cast<uint64_t>(spec->info().interpreted_ops));
       w.field("compile_ms", spec->info().compile_ms);
       w.field("hits", spec->hits());
+      if (spec->path()) {
+        w.field("path", spec->info().path);
+        w.field("path_runs", spec->path_runs());
+        w.field("side_exits", spec->side_exits());
+      }
       w.end_object();
     }
   w.end_array();
@@ -113,6 +119,9 @@ std::string format_specializations(const Specializer& specializer, const RegionP
                     spec->guard_text().c_str(), spec->info().device.c_str(), spec->info().kernels, spec->info().shared_kernels, spec->info().interpreted_ops,
                     spec->info().compile_ms, static_cast<unsigned long long>(spec->hits()));
       os << line;
+      if (spec->path())
+        os << "      path " << spec->info().path << ": " << spec->path_runs() << " runs through, " << spec->side_exits()
+           << " side exits\n";
     }
   }
   if (!any) os << "no specializations yet (regions compile once a signature has run DJ_JIT_THRESHOLD times)\n";

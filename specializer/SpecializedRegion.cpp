@@ -218,6 +218,67 @@ Status SpecializedRegion::run_gpu_kernel(const LoweredGroup& k, const Step& step
 #endif
 }
 
+void SpecializedRegion::attach_path(PathTail tail) {
+  std::ostringstream os;
+  os << "through If '" << tail.if_node->name << "' into " << (tail.branch == 0 ? "then_branch" : "else_branch")
+     << " (" << tail.body->label() << ": " << (tail.body_code ? tail.body_code->info().kernels : 0) << " kernels)";
+  info_.path = os.str();
+  path_ = std::make_unique<const PathTail>(std::move(tail));
+}
+
+Status SpecializedRegion::run_path(const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs,
+                                   std::vector<Tensor>& if_outputs, bool& took_path) const {
+  took_path = false;
+  DJ_RETURN_IF_ERROR(run(inputs, outputs));
+  if (!path_ || !path_->body_code) return {};
+  auto value = [&](const PathValueSource& s) -> Tensor {
+    switch (s.kind) {
+      case PathValueSource::Kind::HeadInput: return inputs[s.index];
+      case PathValueSource::Kind::HeadOutput: return outputs[s.index];
+      case PathValueSource::Kind::Constant: return s.constant;
+      case PathValueSource::Kind::BodyOutput: break;
+    }
+    return Tensor();
+  };
+  // The path's guard: the branch the If would take, read as the If kernel reads it.
+  Tensor condition = value(path_->condition);
+  if (condition.defined() && !condition.on_host()) {
+    DJ_ASSIGN_OR_RETURN(condition, condition.to_host());
+    host_copies_.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (!condition.defined() || condition.numel() != 1 || (condition.item<bool>() ? 0 : 1) != path_->branch) {
+    side_exits_.fetch_add(1, std::memory_order_relaxed);
+    return {};  // the interpreter runs the If (and reports a bad condition as it always does)
+  }
+  std::vector<Tensor> body_inputs;
+  SignatureWords words;
+  for (const PathValueSource& s : path_->body_inputs) {
+    Tensor t = value(s);
+    append_signature(words, t);
+    body_inputs.push_back(t.defined() && !t.is_contiguous() ? t.contiguous() : std::move(t));
+  }
+  // The body's own guard, as the interpreter would check it before the branch region.
+  const SpecializedRegion& body = *path_->body_code;
+  if (!body.matches(words.data(), words.size(), hash_signature(words.data(), words.size()))) {
+    side_exits_.fetch_add(1, std::memory_order_relaxed);
+    return {};
+  }
+  std::vector<Tensor> body_outputs;
+  DJ_RETURN_IF_ERROR(body.run(body_inputs, body_outputs).with_context(path_->body->label() + " (on the path): "));
+  if (body_outputs.size() != path_->body->outputs.size())
+    return make_error(StatusCode::Internal, path_->body->label(), " (on the path) produced ", body_outputs.size(),
+                      " outputs, expected ", path_->body->outputs.size());
+  body.count_hit();
+  if_outputs.clear();
+  for (const PathValueSource& s : path_->if_outputs) {
+    Tensor t = s.kind == PathValueSource::Kind::BodyOutput ? body_outputs[s.index] : value(s);
+    if_outputs.push_back(t.defined() && t.is_borrowed() ? t.clone() : std::move(t));  // as the If kernel does
+  }
+  path_runs_.fetch_add(1, std::memory_order_relaxed);
+  took_path = true;
+  return {};
+}
+
 bool SpecializedRegion::admits(const int64_t* words, size_t n) const {
   // Per input: every dim at least 1 and fewer than 2^31 elements (Halide's int32 extents).
   bool ok = true;
@@ -241,6 +302,7 @@ std::string SpecializedRegion::describe() const {
      << info_.interpreted_ops << " interpreted ops, compiled in " << static_cast<int64_t>(info_.compile_ms) << " ms, "
      << hits() << " hits";
   if (gpu_) os << ", on " << info_.device << ", " << host_copies_.load() << " host copies";
+  if (path_) os << "; path " << info_.path << ", " << path_runs_.load() << " runs through, " << side_exits_.load() << " side exits";
   return os.str();
 }
 

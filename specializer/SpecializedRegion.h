@@ -12,6 +12,9 @@
 // out per run from the actual shapes, and it declines (admits) signatures with a
 // zero-sized or over-2^31 input, which stay interpreted.
 //
+// With a path attached (PathTrace.h) it also runs the If after the region and the
+// branch the trace took, or side-exits when the condition picks the other one.
+//
 // Built with a GpuBackend, its kernel groups are CUDA kernels (CudaGroupLowering.h):
 // their inputs are uploaded when they are still on the host, their outputs stay
 // on the device, and an interpreted op inside the region gets host copies. Every
@@ -27,6 +30,7 @@
 #include "runtime/RegionDispatch.h"
 #include "specializer/FusionPlan.h"
 #include "specializer/GroupLowering.h"
+#include "specializer/PathTrace.h"
 
 namespace dj::specializer {
 
@@ -41,6 +45,7 @@ struct SpecializationInfo {
   double compile_ms = 0;       // wall time of planning + lowering + compiling all kernels
   bool generic = false;        // the shape-generic tier
   std::string device = "cpu";  // where its kernels run: "cpu", or the GPU's arch ("cuda sm_90")
+  std::string path;            // set for a path: "through If 'name' into else_branch (R2: 5 kernels)"
 };
 
 class SpecializedRegion : public CompiledRegion {
@@ -61,6 +66,16 @@ class SpecializedRegion : public CompiledRegion {
 
   Status run(const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs) const override;
   bool admits(const int64_t* words, size_t n) const override;
+
+  // Makes this region's code a path through the If after it (PathTrace.h); before
+  // it is installed. `tail.body_code` must be set.
+  void attach_path(PathTail tail);
+  int traced_branch() const override { return path_ ? path_->branch : -1; }
+  Status run_path(const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs, std::vector<Tensor>& if_outputs,
+                  bool& took_path) const override;
+  const PathTail* path() const { return path_.get(); }
+  uint64_t path_runs() const { return path_runs_.load(); }    // runs that went through the If
+  uint64_t side_exits() const { return side_exits_.load(); }  // runs that left at the If
   std::string describe() const override;
   const SpecializationInfo& info() const { return info_; }
   const std::vector<LoweredGroup>& kernels() const { return kernels_; }
@@ -91,6 +106,8 @@ class SpecializedRegion : public CompiledRegion {
   std::vector<int32_t> output_slots_;           // Region::outputs -> slot
   SpecializationInfo info_;
   mutable std::atomic<uint64_t> host_copies_{0};
+  std::unique_ptr<const PathTail> path_;
+  mutable std::atomic<uint64_t> path_runs_{0}, side_exits_{0};
 };
 
 }  // namespace dj::specializer

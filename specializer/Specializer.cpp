@@ -27,6 +27,8 @@ SpecializerOptions SpecializerOptions::from_environment() {
   if (const char* w = std::getenv("DJ_WARM_CACHE"); w && std::strcmp(w, "1") == 0) o.warm_cache = true;
   if (const char* g = std::getenv("DJ_JIT_GENERIC"); g && (std::strcmp(g, "off") == 0 || std::strcmp(g, "0") == 0))
     o.generic_tier = false;
+  if (const char* p = std::getenv("DJ_JIT_PATHS"); p && (std::strcmp(p, "off") == 0 || std::strcmp(p, "0") == 0))
+    o.trace_paths = false;
   if (const char* cap = std::getenv("DJ_JIT_MAX_SPECS"); cap && *cap) {
     char* end = nullptr;
     long long v = std::strtoll(cap, &end, 10);
@@ -179,6 +181,7 @@ Expected<std::shared_ptr<const SpecializedRegion>> Specializer::plan_and_build(
 #endif
   }
   if (!built.ok()) return fail(built.status());
+  if (!generic) try_attach_path(*plan, **built);
   std::shared_ptr<const SpecializedRegion> spec = *built;
   interpreter_.dispatch().install(region, spec);
   if (cache_) cache_->store(cache_->key(region, signature, generic), *spec, signature, generic);
@@ -206,6 +209,7 @@ Expected<std::shared_ptr<const SpecializedRegion>> Specializer::install_from_cac
   std::shared_ptr<SpecializedRegion> spec =
       entry ? cache_->build_from_entry(*plan, *entry) : cache_->load(*plan, cache_->key(region, signature, generic));
   if (!spec) return Status(StatusCode::Unsupported, "not in the cache");
+  if (!generic) try_attach_path(*plan, *spec);
   interpreter_.dispatch().install(region, spec);
   double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   {
@@ -284,6 +288,50 @@ SpecializerStats Specializer::stats() const {
 std::vector<std::string> Specializer::recent_failures() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return failures_;
+}
+
+void Specializer::try_attach_path(const FusionPlan& plan, SpecializedRegion& spec) {
+  if (!options_.trace_paths || options_.gpu || !interpreter_.tracer()) return;
+  const RegionPlan& regions = interpreter_.regions();
+  const Region* control = if_region_after(regions, *plan.region);
+  if (!control) return;
+  // The branch the traced runs took, and how consistently.
+  uint64_t taken[2] = {0, 0};
+  for (const SignatureStats& s : interpreter_.tracer()->region_stats(control->id).signatures) {
+    taken[0] += s.branch_counts[0];
+    taken[1] += s.branch_counts[1];
+  }
+  const uint64_t total = taken[0] + taken[1];
+  const int branch = taken[0] >= taken[1] ? 0 : 1;
+  if (total == 0 || static_cast<double>(taken[branch]) < options_.path_min_share * static_cast<double>(total)) {
+    DJ_LOG_DEBUG("jit: " << plan.region->label() << ": no path through " << control->label() << " (branches taken "
+                         << taken[0] << "/" << taken[1] << ")");
+    return;
+  }
+  auto tail = plan_path_tail(regions, plan, branch);
+  if (!tail.ok()) {
+    DJ_LOG_DEBUG("jit: " << tail.status().message());
+    return;
+  }
+  auto body_plan = plan_fusion(*tail->body, tail->body_signature, false);
+  if (!body_plan.ok()) {
+    DJ_LOG_DEBUG("jit: no path: " << tail->body->label() << ": " << body_plan.status().message());
+    return;
+  }
+  static std::atomic<uint64_t> next_name{0};
+  LoweringOptions lopts;
+  lopts.listings = options_.listings;
+  auto body = SpecializedRegion::build(*body_plan, interpreter_.model().opset,
+                                       "dj_r" + std::to_string(tail->body->id) + "_path" + std::to_string(next_name.fetch_add(1)),
+                                       lopts);
+  if (!body.ok()) {
+    DJ_LOG_DEBUG("jit: no path: " << tail->body->label() << ": " << body.status().message());
+    return;
+  }
+  tail->body_code = *body;
+  spec.attach_path(std::move(*tail));
+  std::lock_guard<std::mutex> lock(mutex_);
+  stats_.paths += 1;
 }
 
 std::vector<std::shared_ptr<const SpecializedRegion>> Specializer::specializations(int32_t region) const {

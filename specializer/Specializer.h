@@ -52,6 +52,10 @@ struct SpecializerOptions {
   bool background = true;  // false: compile inside on_hot, on the running thread (tests, `compile`)
   bool listings = false;   // keep Halide stmt / LLVM IR / assembly of each kernel
   bool generic_tier = true;
+  // Exact specializations of a region followed by an If go on through it into the
+  // branch the traced runs took (PathTrace.h). DJ_JIT_PATHS=off disables.
+  bool trace_paths = true;
+  double path_min_share = 0.75;  // the branch's share of the If's traced runs that makes a path
   bool use_cache = true;    // the on-disk code cache (DJ_CACHE=off also disables it)
   bool warm_cache = false;
   // Set: the model runs on this GPU — kernel groups become CUDA kernels
@@ -72,6 +76,7 @@ struct SpecializerStats {
   uint64_t warm_loaded = 0;       // of which installed at attach (DJ_WARM_CACHE=1)
   double compile_ms = 0;          // total time spent compiling (cache hits excluded)
   double cache_load_ms = 0;       // total time spent loading from the cache
+  uint64_t paths = 0;             // specializations that go on through an If (PathTrace.h)
 };
 
 class Specializer : public HotRegionListener, public std::enable_shared_from_this<Specializer> {
@@ -106,6 +111,9 @@ class Specializer : public HotRegionListener, public std::enable_shared_from_thi
       int32_t region, const SignatureWords& signature, bool generic, std::chrono::steady_clock::time_point started,
       const std::function<Status(const Status&)>& fail);
 
+  // Makes `spec` (exact, of a region followed by an If) a path into the branch the
+  // tracer saw taken at least options_.path_min_share of the time; a no-op otherwise.
+  void try_attach_path(const FusionPlan& plan, SpecializedRegion& spec);
   void warm_from_cache();
   Expected<std::shared_ptr<const SpecializedRegion>> install_from_cache(int32_t region, const SignatureWords& signature,
                                                                         bool generic,

@@ -21,6 +21,7 @@ int info_command(const std::vector<std::string>& args);  // `dj info ...`
 int repl_command(const std::vector<std::string>& args);  // `dj repl ...`
 int cache_command(const std::vector<std::string>& args); // `dj cache ...`
 int cache_warm_command(const std::vector<std::string>& args);  // `dj cache warm ...`
+int bench_command(const std::vector<std::string>& args); // `dj bench ...`
 
 int report_error(const Status& status);           // prints, returns 1
 int report_usage_error(const std::string& message, const std::string& command);  // prints, returns 2

@@ -1,4 +1,4 @@
-// The `dj` command: dispatches to its subcommands (run, info, repl, cache).
+// The `dj` command: dispatches to its subcommands (run, info, repl, bench, cache).
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -21,6 +21,8 @@ const char kUsage[] =
     "                        and opset\n"
     "  repl MODEL            inspect a model interactively: run it, sweep shapes, and see its\n"
     "                        regions, hot shapes, branch paths, routing and time per region\n"
+    "  bench MODEL [options] time the interpreter against the JIT over input shapes: latency,\n"
+    "                        compile time, peak memory, output agreement ('dj bench --help')\n"
     "  cache ls|stats|clear|verify   the on-disk code cache ('dj cache --help')\n"
     "\n"
     "options:\n"
@@ -55,6 +57,7 @@ int main(int argc, char** argv) {
     if (command == "info") return dj::info_command(args);
     if (command == "repl") return dj::repl_command(args);
     if (command == "cache") return dj::cache_command(args);
+    if (command == "bench") return dj::bench_command(args);
   } catch (const std::exception& e) {
     // Kernels only throw AllocationError and the interpreter catches it; this is a last resort.
     std::cerr << "dj: error: " << e.what() << "\n";
