@@ -65,6 +65,7 @@ Expected<CudaKernelSpec> cuda_spec_for_group(const FusionPlan& plan, const Fusio
   switch (group.kind) {
     case GroupKind::Elementwise: DJ_RETURN_IF_ERROR(elementwise_spec(plan, group, spec)); break;
     case GroupKind::Gemm:
+      if (group.gemm_residual != kNoValue) return Status(StatusCode::Unsupported, "no CUDA residual epilogue yet");
       spec.kind = CudaKernelKind::Gemm;
       spec.m = group.m;
       spec.n = group.n;
@@ -88,6 +89,8 @@ Expected<CudaKernelSpec> cuda_spec_for_group(const FusionPlan& plan, const Fusio
       spec.num_inputs = static_cast<int>(group_views(plan, group).inputs.size());
       break;
     }
+    case GroupKind::BatchedGemm:  // the Specializer plans without it for the GPU (PlanFeatures)
+      return Status(StatusCode::Unsupported, "no CUDA lowering for a batched GEMM yet");
     case GroupKind::Interpreted: return Status(StatusCode::Internal, "an interpreted group has no kernel");
   }
   DJ_RETURN_IF_ERROR(jit::cuda::validate_spec(spec).with_context(std::string(group_kind_name(group.kind)) + " group: "));

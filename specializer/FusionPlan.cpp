@@ -100,7 +100,8 @@ bool fits_int32(const Shape& s) { return shape_numel(s) < (int64_t{1} << 31); }
 
 class Planner {
  public:
-  Planner(FusionPlan& plan) : plan_(plan), g_(*plan.graph), readers_(reader_counts(g_)) {}
+  Planner(FusionPlan& plan, const PlanFeatures& features)
+      : plan_(plan), features_(features), g_(*plan.graph), readers_(reader_counts(g_)) {}
 
   void run() {
     const Region& r = *plan_.region;
@@ -143,6 +144,25 @@ class Planner {
     ValueId a = n.inputs[0], b = n.inputs[1];
     if (!is_f32(g_, a) || !is_f32(g_, b) || !nonempty(a) || !nonempty(b) || !nonempty(n.outputs[0])) return false;
     return shape(a).size() >= 2 && shape(b).size() == 2 && shape(a).back() == shape(b)[0];
+  }
+
+  // MatMul of [b..., M, K] by [b..., K, N], the same batch dims on both sides.
+  bool batched_gemm_ok(const Node& n) const {
+    if (!features_.batched_gemm || n.op_type != "MatMul" || n.inputs.size() != 2) return false;
+    ValueId a = n.inputs[0], b = n.inputs[1];
+    if (!is_f32(g_, a) || !is_f32(g_, b) || !nonempty(a) || !nonempty(b) || !nonempty(n.outputs[0])) return false;
+    const Shape& sa = shape(a);
+    const Shape& sb = shape(b);
+    if (sa.size() < 3 || sa.size() != sb.size() || sa.back() != sb[sb.size() - 2]) return false;
+    if (!std::equal(sa.begin(), sa.end() - 2, sb.begin())) return false;
+    if (plan_.generic) {  // the batch dims must be equal for every signature, not just this one
+      auto ya = symbolic_shape(g_, a), yb = symbolic_shape(g_, b);
+      if (!ya || !yb || ya->size() != yb->size()) return false;
+      for (size_t d = 0; d + 2 < ya->size(); ++d)
+        if (!(*ya)[d].equals((*yb)[d])) return false;
+      if (!(*ya)[ya->size() - 1].equals((*yb)[yb->size() - 2])) return false;
+    }
+    return true;
   }
 
   bool softmax_ok(const Node& n) const {
@@ -233,7 +253,40 @@ class Planner {
         out = node(next).outputs[0];
         ++next;
       }
+      // Residual: + a tensor of the output's own shape (then maybe Relu).
+      if (features_.residual_epilogue && only_read_by(out, next) && node(next).op_type == "Add") {
+        const Node& add = node(next);
+        ValueId other = add.inputs[0] == out ? add.inputs[1] : add.inputs[0];
+        if (other != out && is_f32(g_, other) && shape(other) == shape(out) && shape(add.outputs[0]) == shape(out) &&
+            (!plan_.generic || same_symbolic_shape(other, out))) {
+          group.gemm_residual = other;
+          group.nodes.push_back(next);
+          internal.insert(out);
+          add_inputs(group, add, internal);
+          out = add.outputs[0];
+          ++next;
+          if (only_read_by(out, next) && node(next).op_type == "Relu") {
+            group.gemm_relu_after_residual = true;
+            group.nodes.push_back(next);
+            internal.insert(out);
+            out = node(next).outputs[0];
+            ++next;
+          }
+        }
+      }
       group.output = out;
+    } else if (batched_gemm_ok(n)) {
+      group.kind = GroupKind::BatchedGemm;
+      group.nodes.push_back(first);
+      group.gemm_a = n.inputs[0];
+      group.gemm_b = n.inputs[1];
+      add_inputs(group, n, internal);
+      const Shape& a = shape(group.gemm_a);
+      group.m = a[a.size() - 2];
+      group.k = a.back();
+      group.n = shape(group.gemm_b).back();
+      group.batch = shape_numel(a) / (group.m * group.k);
+      group.output = n.outputs[0];
     } else if (softmax_ok(n)) {
       group.kind = GroupKind::Softmax;
       group.nodes.push_back(first);
@@ -252,17 +305,22 @@ class Planner {
       group.m = shape_numel(s) / s.back();
     } else if (elementwise_ok(n)) {
       // A run of consecutive elementwise ops, each reading something the run made
-      // (a DAG: x*sigmoid(x), GELU's x*(1+erf(x/sqrt2))), cut back until every value
-      // but the last is read only inside the run — one kernel, one output.
+      // or an input the run already reads (a DAG: x*sigmoid(x), GELU's
+      // (x*0.5)*(1+erf(x/sqrt2)) whose x*0.5 branch starts from x again), cut back
+      // until every value but the last is read only inside the run — one kernel,
+      // one output.
       group.kind = GroupKind::Elementwise;
       std::vector<int32_t> run = {first};
       std::set<ValueId> made = {n.outputs[0]};
+      std::set<ValueId> read(n.inputs.begin(), n.inputs.end());
       for (int32_t j = first + 1; j < plan_.region->end_node && elementwise_ok(node(j)); ++j) {
         bool connected = false;
-        for (ValueId in : node(j).inputs) connected |= made.count(in) > 0;
+        for (ValueId in : node(j).inputs)
+          connected |= made.count(in) > 0 || (read.count(in) > 0 && !g_.value(in).constant.defined());
         if (!connected) break;
         run.push_back(j);
         made.insert(node(j).outputs[0]);
+        read.insert(node(j).inputs.begin(), node(j).inputs.end());
       }
       while (run.size() > 1 && !single_output(run)) run.pop_back();
       for (int32_t j : run) {
@@ -281,7 +339,16 @@ class Planner {
     return next;
   }
 
+  bool same_symbolic_shape(ValueId a, ValueId b) const {
+    auto sa = symbolic_shape(g_, a), sb = symbolic_shape(g_, b);
+    if (!sa || !sb || sa->size() != sb->size()) return false;
+    for (size_t d = 0; d < sa->size(); ++d)
+      if (!(*sa)[d].equals((*sb)[d])) return false;
+    return true;
+  }
+
   FusionPlan& plan_;
+  PlanFeatures features_;
   const Graph& g_;
   std::vector<int32_t> readers_;
 };
@@ -295,6 +362,7 @@ const char* group_kind_name(GroupKind kind) {
     case GroupKind::Softmax: return "softmax";
     case GroupKind::Interpreted: return "interpreted";
     case GroupKind::LayerNorm: return "layernorm";
+    case GroupKind::BatchedGemm: return "batched gemm";
   }
   return "?";
 }
@@ -325,6 +393,8 @@ std::string FusionPlan::describe() const {
       os << "]";
     }
     if (grp.kind == GroupKind::Gemm) os << " (M=" << grp.m << " N=" << grp.n << " K=" << grp.k << ")";
+    if (grp.kind == GroupKind::BatchedGemm)
+      os << " (batch " << grp.batch << ", M=" << grp.m << " N=" << grp.n << " K=" << grp.k << ")";
     os << "\n";
   }
   return os.str();
@@ -353,7 +423,8 @@ bool symbolic_broadcast(const SymShape& in, const SymShape& out, std::vector<boo
   return true;
 }
 
-Expected<FusionPlan> plan_fusion(const Region& region, const SignatureWords& signature, bool generic) {
+Expected<FusionPlan> plan_fusion(const Region& region, const SignatureWords& signature, bool generic,
+                                 const PlanFeatures& features) {
   if (region.kind != RegionKind::Compute)
     return make_error(StatusCode::Unsupported, region.label(), " is a ", region_kind_name(region.kind),
                       " region; only compute regions are compiled");
@@ -392,7 +463,7 @@ Expected<FusionPlan> plan_fusion(const Region& region, const SignatureWords& sig
       plan.shapes[id] = std::move(s);
     }
   }
-  Planner(plan).run();
+  Planner(plan, features).run();
   return plan;
 }
 

@@ -8,7 +8,10 @@
 //                broadcasting) whose intermediate values are read only inside the
 //                chain: one kernel, one output, nothing materialized in between;
 //   Gemm         MatMul of A[..., M, K] by a 2-D B[K, N], with a following bias Add
-//                (a [N] vector) and Relu folded into its epilogue;
+//                (a [N] vector), Relu, and a residual Add (a tensor of the output's
+//                shape, then optionally Relu again) folded into its epilogue;
+//   BatchedGemm  MatMul of A[b..., M, K] by B[b..., K, N] with equal batch dims
+//                (attention's Q·Kᵀ and P·V): one kernel over the whole batch;
 //   Softmax      Softmax over the last axis (f32);
 //   LayerNorm    LayerNormalization over the last axis (f32, Scale/B of that size,
 //                no Mean/InvStdDev outputs asked for);
@@ -38,7 +41,7 @@
 
 namespace dj::specializer {
 
-enum class GroupKind { Elementwise, Gemm, Softmax, Interpreted, LayerNorm };
+enum class GroupKind { Elementwise, Gemm, Softmax, Interpreted, LayerNorm, BatchedGemm };
 const char* group_kind_name(GroupKind kind);
 
 struct FusionGroup {
@@ -49,7 +52,17 @@ struct FusionGroup {
   // Gemm: the operands (A may have leading batch dims, flattened into M).
   ValueId gemm_a = kNoValue, gemm_b = kNoValue, gemm_bias = kNoValue;
   bool gemm_relu = false;
+  ValueId gemm_residual = kNoValue;   // added after bias/Relu
+  bool gemm_relu_after_residual = false;
   int64_t m = 0, n = 0, k = 0;  // Gemm: rows of the flattened A, N, K; Softmax/LayerNorm: rows, row length
+  int64_t batch = 1;            // BatchedGemm: the product of the batch dims
+};
+
+// What the planner may form, by the backend's abilities (the CUDA generator has
+// no residual epilogue or batched GEMM yet).
+struct PlanFeatures {
+  bool residual_epilogue = true;
+  bool batched_gemm = true;
 };
 
 struct FusionPlan {
@@ -68,7 +81,8 @@ struct FusionPlan {
 // Plans `region` for `signature` (the words of ShapeSignature.h for Region::inputs).
 // Fails with Unsupported when the region cannot be planned (not a compute region,
 // shapes not closed, a signature that contradicts the declared shapes).
-Expected<FusionPlan> plan_fusion(const Region& region, const SignatureWords& signature, bool generic = false);
+Expected<FusionPlan> plan_fusion(const Region& region, const SignatureWords& signature, bool generic = false,
+                                 const PlanFeatures& features = {});
 
 // The load-time shape of a value (constants: their actual shape); nullopt if unknown.
 std::optional<SymShape> symbolic_shape(const Graph& graph, ValueId id);

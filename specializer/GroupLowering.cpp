@@ -8,6 +8,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "jit/BatchedGemmPipeline.h"
 #include "jit/ElementwiseSchedule.h"
 #include "jit/FastMath.h"
 #include "jit/GemmPipeline.h"
@@ -171,9 +172,36 @@ Expected<LoweredGroup> lower_gemm(const FusionPlan& plan, const FusionGroup& gro
     def.bias = fbias;
   }
   def.relu = group.gemm_relu;
+  if (group.gemm_residual != kNoValue) {
+    ImageParam residual = rules.input({group.m, group.n}, "residual");
+    args.push_back(residual);
+    const bool relu_after = group.gemm_relu_after_residual;
+    def.epilogue = [residual, relu_after](Expr v, Var j, Var i) {
+      Expr sum = v + residual(j, i);
+      return relu_after ? Halide::max(sum, 0.0f) : sum;
+    };
+  }
   jit::GemmShape shape = plan.generic ? jit::GemmShape{} : jit::GemmShape{group.m, group.n, group.k};
   jit::GemmPipeline gemm = jit::build_gemm(def, shape);
   out = gemm.out;
+  return lowered;
+}
+
+Expected<LoweredGroup> lower_batched_gemm(const FusionPlan& plan, const FusionGroup& group, const BufferRules& rules,
+                                          std::vector<Halide::Argument>& args, Func& out) {
+  LoweredGroup lowered = group_views(plan, group);
+  ImageParam a = rules.input(lowered.input_views[0], "A");
+  ImageParam b = rules.input(lowered.input_views[1], "B");
+  args.push_back(a);
+  args.push_back(b);
+  Var j("j"), i("i"), kk("kk"), bt("bt");
+  Func fa("ba"), fb("bb");
+  fa(kk, i, bt) = a(kk, i, bt);
+  fb(j, kk, bt) = b(j, kk, bt);
+  Expr k = plan.generic ? a.dim(0).extent() : Expr(static_cast<int>(group.k));
+  std::vector<int64_t> extents;
+  if (!plan.generic) extents = {group.n, group.m, group.batch, group.k};
+  out = jit::build_batched_gemm(fa, fb, k, extents);
   return lowered;
 }
 
@@ -235,7 +263,16 @@ LoweredGroup group_views(const FusionPlan& plan, const FusionGroup& group) {
         v.inputs.push_back(group.gemm_bias);
         v.input_views.push_back({group.n});
       }
+      if (group.gemm_residual != kNoValue) {  // a 2-D view: how generic_views tells it from the bias
+        v.inputs.push_back(group.gemm_residual);
+        v.input_views.push_back({group.m, group.n});
+      }
       v.output_view = {group.m, group.n};
+      break;
+    case GroupKind::BatchedGemm:
+      v.inputs = {group.gemm_a, group.gemm_b};
+      v.input_views = {{group.batch, group.m, group.k}, {group.batch, group.k, group.n}};
+      v.output_view = {group.batch, group.m, group.n};
       break;
     case GroupKind::Softmax:
       v.inputs = {group.inputs[0]};
@@ -287,8 +324,27 @@ Status generic_views(const LoweredGroup& group, const std::vector<Tensor>& input
         return make_error(StatusCode::InvalidArgument, "MatMul operands do not fit");
       const int64_t k = a.back(), n = b[1], m = shape_numel(a) / std::max<int64_t>(k, 1);
       input_views = {{m, k}, b};
-      if (inputs.size() > 2) input_views.push_back({inputs[2].numel()});
+      for (size_t i = 2; i < inputs.size(); ++i) {
+        const bool residual = i < group.input_views.size() && group.input_views[i].size() == 2;
+        if (residual && inputs[i].numel() != m * n)
+          return make_error(StatusCode::InvalidArgument, "the residual does not fit the MatMul's output");
+        input_views.push_back(residual ? Shape{m, n} : Shape{inputs[i].numel()});
+      }
       output_view = {m, n};
+      output_shape.assign(a.begin(), a.end() - 1);
+      output_shape.push_back(n);
+      return {};
+    }
+    case GroupKind::BatchedGemm: {
+      const Shape& a = inputs[0].shape();
+      const Shape& b = inputs[1].shape();
+      if (a.size() < 3 || a.size() != b.size() || a.back() != b[b.size() - 2] ||
+          !std::equal(a.begin(), a.end() - 2, b.begin()))
+        return make_error(StatusCode::InvalidArgument, "batched MatMul operands do not fit");
+      const int64_t m = a[a.size() - 2], k = a.back(), n = b.back();
+      const int64_t batch = shape_numel(a) / std::max<int64_t>(m * k, 1);
+      input_views = {{batch, m, k}, {batch, k, n}};
+      output_view = {batch, m, n};
       output_shape.assign(a.begin(), a.end() - 1);
       output_shape.push_back(n);
       return {};
@@ -378,8 +434,12 @@ std::string kernel_structure_key(const FusionPlan& plan, const FusionGroup& grou
       return os.str();
     }
     case GroupKind::Gemm:
-      os << "bias " << (group.gemm_bias != kNoValue) << " relu " << group.gemm_relu;
+      os << "bias " << (group.gemm_bias != kNoValue) << " relu " << group.gemm_relu << " residual "
+         << (group.gemm_residual != kNoValue) << " relu_after " << group.gemm_relu_after_residual;
       if (!plan.generic) os << " m " << group.m << " n " << group.n << " k " << group.k;
+      return os.str();
+    case GroupKind::BatchedGemm:
+      if (!plan.generic) os << "batch " << group.batch << " m " << group.m << " n " << group.n << " k " << group.k;
       return os.str();
     case GroupKind::Softmax:
       if (!plan.generic) os << "m " << group.m << " n " << group.n;
@@ -411,6 +471,7 @@ Expected<LoweredGroup> build_pipeline(const FusionPlan& plan, const FusionGroup&
     switch (group.kind) {
       case GroupKind::Elementwise: lowered = lower_elementwise(plan, group, rules, args, out); break;
       case GroupKind::Gemm: lowered = lower_gemm(plan, group, rules, args, out); break;
+      case GroupKind::BatchedGemm: lowered = lower_batched_gemm(plan, group, rules, args, out); break;
       case GroupKind::Softmax: lowered = lower_softmax(plan, group, rules, args, out); break;
       case GroupKind::LayerNorm: lowered = lower_layer_norm(plan, group, rules, args, out); break;
       case GroupKind::Interpreted: return lowered;

@@ -61,6 +61,15 @@ void Specializer::detach() {
   if (queue_) queue_->shutdown();
 }
 
+PlanFeatures Specializer::plan_features() const {
+  PlanFeatures features;
+  if (options_.gpu) {  // what the CUDA generator does not have yet
+    features.residual_epilogue = false;
+    features.batched_gemm = false;
+  }
+  return features;
+}
+
 bool Specializer::region_is_compilable(int32_t region, std::string& why) const {
   const Region& r = interpreter_.regions().region(region);
   if (r.kind != RegionKind::Compute) {
@@ -150,7 +159,7 @@ Expected<std::shared_ptr<const SpecializedRegion>> Specializer::plan_and_build(
     int32_t region, const SignatureWords& signature, bool generic, std::chrono::steady_clock::time_point started,
     const std::function<Status(const Status&)>& fail) {
   const Region& r = interpreter_.regions().region(region);
-  auto plan = plan_fusion(r, signature, generic);
+  auto plan = plan_fusion(r, signature, generic, plan_features());
   if (!plan.ok()) return fail(plan.status());
   if (plan->kernel_count() == 0) {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -204,7 +213,7 @@ Expected<std::shared_ptr<const SpecializedRegion>> Specializer::install_from_cac
                                                                                    const codecache::CacheEntry* entry) {
   auto started = std::chrono::steady_clock::now();
   const Region& r = interpreter_.regions().region(region);
-  auto plan = plan_fusion(r, signature, generic);
+  auto plan = plan_fusion(r, signature, generic, plan_features());
   if (!plan.ok()) return plan.status();
   std::shared_ptr<SpecializedRegion> spec =
       entry ? cache_->build_from_entry(*plan, *entry) : cache_->load(*plan, cache_->key(region, signature, generic));
@@ -313,7 +322,7 @@ void Specializer::try_attach_path(const FusionPlan& plan, SpecializedRegion& spe
     DJ_LOG_DEBUG("jit: " << tail.status().message());
     return;
   }
-  auto body_plan = plan_fusion(*tail->body, tail->body_signature, false);
+  auto body_plan = plan_fusion(*tail->body, tail->body_signature, false, plan_features());
   if (!body_plan.ok()) {
     DJ_LOG_DEBUG("jit: no path: " << tail->body->label() << ": " << body_plan.status().message());
     return;

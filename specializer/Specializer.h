@@ -105,6 +105,7 @@ class Specializer : public HotRegionListener, public std::enable_shared_from_thi
  private:
   Specializer(const Interpreter& interpreter, SpecializerOptions options);
   bool region_is_compilable(int32_t region, std::string& why) const;
+  PlanFeatures plan_features() const;  // what this backend's lowering can take
   Expected<std::shared_ptr<const SpecializedRegion>> compile_and_install(int32_t region, const SignatureWords& signature,
                                                                          bool generic);
   Expected<std::shared_ptr<const SpecializedRegion>> plan_and_build(

@@ -106,3 +106,70 @@ g (float[n, 4] x) => (float[n, 4] y) <float[4] s = {1,2,3,4}, float[4] b = {0,1,
 
 }  // namespace
 }  // namespace dj::specializer
+
+namespace dj::specializer {
+namespace {
+
+TEST(FusionPlan, GeluAsTorchExportsItIsOneKernel) {
+  // x*0.5 starts again from x: it joins because x is already read by the run.
+  std::shared_ptr<const Model> m;
+  std::shared_ptr<const RegionPlan> r;
+  FusionPlan p = plan_text(R"(<ir_version: 8, opset_import: ["" : 17]>
+g (float[n, 8] x) => (float[n, 8] y) <float r2 = {1.4142135}, float one = {1.0}, float half = {0.5}> {
+  v = Div(x, r2)
+  e = Erf(v)
+  h = Mul(x, half)
+  w = Add(e, one)
+  y = Mul(h, w)
+})", {4, 8}, m, r);
+  EXPECT_EQ(kinds(p), "elementwise:5");
+}
+
+TEST(FusionPlan, GemmTakesAResidualAddThenRelu) {
+  std::shared_ptr<const Model> m;
+  std::shared_ptr<const RegionPlan> r;
+  FusionPlan p = plan_text(R"(<ir_version: 8, opset_import: ["" : 17]>
+g (float[n, 4] x) => (float[n, 4] y) <float[4, 4] w = {1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16}, float[4] b = {1,2,3,4}> {
+  h = MatMul(x, w)
+  z = Add(h, b)
+  s = Add(z, x)
+  y = Relu(s)
+})", {5, 4}, m, r);
+  EXPECT_EQ(kinds(p), "gemm:4");
+  const FusionGroup& g = p.groups[0];
+  EXPECT_FALSE(g.gemm_relu);
+  EXPECT_TRUE(g.gemm_relu_after_residual);
+  EXPECT_NE(g.gemm_residual, kNoValue);
+  // Without the feature (the GPU's planner) the residual Add and Relu stay apart.
+  FusionPlan gpu = plan_fusion(r->region(0), p.signature, false, PlanFeatures{false, false}).value();
+  EXPECT_EQ(kinds(gpu), "gemm:2 elementwise:2");
+}
+
+TEST(FusionPlan, BatchedMatMulWithEqualBatchDimsIsAKernel) {
+  std::shared_ptr<const Model> m;
+  std::shared_ptr<const RegionPlan> r;
+  FusionPlan p = plan_text(R"(<ir_version: 8, opset_import: ["" : 17]>
+g (float[b, h, s, 8] q) => (float[b, h, s, s] y) {
+  kt = Transpose <perm: ints = [0, 1, 3, 2]> (q)
+  y = MatMul(q, kt)
+})", {2, 3, 5, 8}, m, r);
+  EXPECT_EQ(kinds(p), "interpreted:1 batched gemm:1");
+  const FusionGroup& g = p.groups[1];
+  EXPECT_EQ(g.batch, 6);
+  EXPECT_EQ(g.m, 5);
+  EXPECT_EQ(g.n, 5);
+  EXPECT_EQ(g.k, 8);
+}
+
+TEST(FusionPlan, BatchedMatMulWithBroadcastBatchStaysInterpreted) {
+  std::shared_ptr<const Model> m;
+  std::shared_ptr<const RegionPlan> r;
+  FusionPlan p = plan_text(R"(<ir_version: 8, opset_import: ["" : 17]>
+g (float[b, 5, 8] a) => (float[b, 5, 3] y) <float[1, 8, 3] w = {1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24}> {
+  y = MatMul(a, w)
+})", {4, 5, 8}, m, r);
+  EXPECT_EQ(kinds(p), "interpreted:1");
+}
+
+}  // namespace
+}  // namespace dj::specializer

@@ -24,7 +24,10 @@ struct JitUnderTest {
 
   explicit JitUnderTest(const std::string& name, bool background = false,
                         std::shared_ptr<specializer::GpuBackend> gpu = nullptr)
-      : model(load_bundled(name)) {
+      : JitUnderTest(load_bundled(name), background, std::move(gpu)) {}
+  explicit JitUnderTest(std::shared_ptr<const Model> loaded, bool background = false,
+                        std::shared_ptr<specializer::GpuBackend> gpu = nullptr)
+      : model(std::move(loaded)) {
     InterpreterOptions off;
     off.trace = false;
     reference = std::make_unique<Interpreter>(model, off);
