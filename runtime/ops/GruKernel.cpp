@@ -32,7 +32,7 @@ void run_direction(const RnnConfig& cfg, const RnnPacked<C>& p, int d, bool line
   std::vector<C> gates(static_cast<size_t>(batch * gw));
   // linear_before_reset: Ht-1 Rh^T + Rbh; otherwise: r.Ht-1.
   std::vector<C> aux(static_cast<size_t>(batch * hd));
-  const C* rt = p.r_t.data() + d * hd * gw;
+  const C* rt = p.r_t->data() + d * hd * gw;
 
   for (int64_t s = 0; s < p.seq; ++s) {
     const int64_t t = reverse ? p.seq - 1 - s : s;

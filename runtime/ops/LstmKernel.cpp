@@ -32,7 +32,7 @@ void run_direction(const RnnConfig& cfg, const RnnPacked<C>& p, int d, bool inpu
   std::vector<C> c(p.initial_c.begin() + d * batch * hd, p.initial_c.begin() + (d + 1) * batch * hd);
   std::vector<C> gates(static_cast<size_t>(batch * gw));
   std::vector<C> hc(static_cast<size_t>(hd));
-  const C* rt = p.r_t.data() + d * hd * gw;
+  const C* rt = p.r_t->data() + d * hd * gw;
   const C* pi = p.peephole.data() + d * 3 * hd;
   const C* po = pi + hd;
   const C* pf = pi + 2 * hd;

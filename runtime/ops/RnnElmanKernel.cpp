@@ -22,7 +22,7 @@ void run_direction(const RnnConfig& cfg, const RnnPacked<C>& p, int d, RnnResult
   const std::vector<C> xproj = project_inputs(p, d, hd);
   std::vector<C> h(p.initial_h.begin() + d * batch * hd, p.initial_h.begin() + (d + 1) * batch * hd);
   std::vector<C> gates(static_cast<size_t>(batch * hd));
-  const C* rt = p.r_t.data() + d * hd * hd;
+  const C* rt = p.r_t->data() + d * hd * hd;
 
   for (int64_t s = 0; s < p.seq; ++s) {
     const int64_t t = reverse ? p.seq - 1 - s : s;

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "runtime/ops/RnnMatmul.h"
+#include "runtime/ops/RnnWeightCache.h"
 
 namespace dj {
 
@@ -44,13 +45,6 @@ std::vector<C> swap_leading_axes(const C* src, int64_t a, int64_t b, int64_t inn
       std::memcpy(&out[static_cast<size_t>((j * a + i) * inner)], src + (i * b + j) * inner,
                   static_cast<size_t>(inner) * sizeof(C));
   return out;
-}
-
-// One direction's [rows, cols] matrix transposed to [cols, rows].
-template <typename C>
-void transpose_into(const C* src, int64_t rows, int64_t cols, C* dst) {
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < cols; ++c) dst[c * rows + r] = src[r * cols + c];
 }
 
 Status check_shape(const Tensor& t, const char* op, const char* what, const Shape& expected) {
@@ -137,13 +131,8 @@ Expected<RnnPacked<C>> pack_rnn_inputs(const KernelContext& ctx, RnnConfig& cfg)
   p.x = read_as<C>(x);
   if (cfg.layout == 1) p.x = swap_leading_axes(p.x.data(), p.batch, p.seq, p.input);
 
-  const std::vector<C> w_all = read_as<C>(w), r_all = read_as<C>(r);
-  p.w_t.resize(static_cast<size_t>(nd * p.input * gw));
-  p.r_t.resize(static_cast<size_t>(nd * h * gw));
-  for (int64_t d = 0; d < nd; ++d) {
-    transpose_into(w_all.data() + d * gw * p.input, gw, p.input, p.w_t.data() + d * p.input * gw);
-    transpose_into(r_all.data() + d * gw * h, gw, h, p.r_t.data() + d * h * gw);
-  }
+  p.w_t = transposed_rnn_weights<C>(w);
+  p.r_t = transposed_rnn_weights<C>(r);
 
   if (ctx.has_input(3)) {
     DJ_RETURN_IF_ERROR(check_shape(ctx.input(3), op, "B", {nd, 2 * gw}));
@@ -231,7 +220,7 @@ std::vector<C> project_inputs(const RnnPacked<C>& p, int d, int64_t rb_columns) 
   for (int64_t j = 0; j < gw; ++j) bias_sum[static_cast<size_t>(j)] = wb[j] + (j < rb_columns ? rb[j] : C(0));
   std::vector<C> out(static_cast<size_t>(rows * gw));
   for (int64_t r = 0; r < rows; ++r) std::memcpy(&out[static_cast<size_t>(r * gw)], bias_sum.data(), static_cast<size_t>(gw) * sizeof(C));
-  rnn_matmul_accumulate(p.x.data(), p.input, p.w_t.data() + d * p.input * gw, gw, out.data(), gw, rows, p.input, gw);
+  rnn_matmul_accumulate(p.x.data(), p.input, p.w_t->data() + d * p.input * gw, gw, out.data(), gw, rows, p.input, gw);
   return out;
 }
 

@@ -14,6 +14,7 @@
 // Output order: Y [seq, num_directions, batch, hidden], Y_h, Y_c (LSTM).
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -49,8 +50,9 @@ struct RnnPacked {
   int num_directions = 1;
   int gates = 1;
   std::vector<C> x;             // [seq, batch, input]
-  std::vector<C> w_t;           // [num_directions, input, G*hidden]
-  std::vector<C> r_t;           // [num_directions, hidden, G*hidden]
+  // Transposed once per weight tensor and shared between calls (RnnWeightCache.h).
+  std::shared_ptr<const std::vector<C>> w_t;  // [num_directions, input, G*hidden]
+  std::shared_ptr<const std::vector<C>> r_t;  // [num_directions, hidden, G*hidden]
   std::vector<C> bias;          // [num_directions, 2*G*hidden]: Wb then Rb
   std::vector<int64_t> seq_lens;  // [batch]
   bool full_length = true;      // every sequence has length seq

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "runtime/OpRegistry.h"
+#include "runtime/ops/RnnWeightCache.h"
 
 namespace dj {
 namespace {
@@ -467,6 +468,34 @@ TEST(RnnOps, ShapeFunction) {
   ASSERT_TRUE(OpRegistry::builtin().find("", "LSTM")->infer(ctx1).ok());
   EXPECT_EQ(sym_shape_to_string(*y1.shape), "[batch,seq,2,5]");
   EXPECT_EQ(sym_shape_to_string(*yh1.shape), "[batch,2,5]");
+}
+
+}  // namespace
+}  // namespace dj
+
+namespace dj {
+namespace {
+
+TEST(RnnWeightCache, TransposesOncePerTensorAndNeverCachesBorrowedMemory) {
+  // W: 2 directions of [3, 2]; W^T per direction is [2, 3].
+  std::vector<float> values = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+  const std::vector<float> want = {1, 3, 5, 2, 4, 6, 7, 9, 11, 8, 10, 12};
+  Tensor w = Tensor::from_vector<float>(values, {2, 3, 2});
+  const size_t before = rnn_weight_cache_entries();
+  auto first = transposed_rnn_weights<float>(w);
+  EXPECT_EQ(*first, want);
+  EXPECT_EQ(rnn_weight_cache_entries(), before + 1);
+  auto again = transposed_rnn_weights<float>(w);
+  EXPECT_EQ(again.get(), first.get());  // the same buffer: not transposed again
+  auto as_double = transposed_rnn_weights<double>(w);
+  EXPECT_EQ((*as_double)[3], 2.0);
+  // Caller memory may be rewritten between calls: transposed fresh each time.
+  Tensor borrowed = Tensor::borrow(values.data(), DType::F32, {2, 3, 2});
+  const size_t entries = rnn_weight_cache_entries();
+  EXPECT_EQ(*transposed_rnn_weights<float>(borrowed), want);
+  values[0] = 100;
+  EXPECT_EQ((*transposed_rnn_weights<float>(borrowed))[0], 100.0f);
+  EXPECT_EQ(rnn_weight_cache_entries(), entries);
 }
 
 }  // namespace
