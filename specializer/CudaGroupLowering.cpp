@@ -75,12 +75,14 @@ Expected<CudaKernelSpec> cuda_spec_for_group(const FusionPlan& plan, const Fusio
       spec.num_inputs = spec.has_bias ? 3 : 2;
       break;
     case GroupKind::Softmax:
+      if (group.prologue > 0) return Status(StatusCode::Unsupported, "no CUDA reduction prologue yet");
       spec.kind = CudaKernelKind::RowSoftmax;
       spec.rows = group.m;
       spec.cols = group.n;
       spec.num_inputs = 1;
       break;
     case GroupKind::LayerNorm: {
+      if (group.prologue > 0) return Status(StatusCode::Unsupported, "no CUDA reduction prologue yet");
       const Node& node = plan.graph->nodes[static_cast<size_t>(group.nodes[0])];
       spec.kind = CudaKernelKind::RowLayerNorm;
       spec.rows = group.m;

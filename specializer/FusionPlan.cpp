@@ -205,6 +205,27 @@ class Planner {
     return n.inputs[1] != kNoValue;
   }
 
+  // An elementwise group whose one output only feeds the Softmax/LayerNorm right
+  // after it becomes that reduction's prologue (FusionPlan.h).
+  void take_into_reduction(FusionGroup& group, std::set<ValueId>& internal, int32_t& next) {
+    if (!features_.reduction_prologue || plan_.generic || !only_read_by(group.output, next)) return;
+    const Node& r = node(next);
+    const bool softmax = softmax_ok(r), layer_norm = !softmax && layer_norm_ok(r);
+    if ((!softmax && !layer_norm) || r.inputs[0] != group.output) return;
+    const Shape& rows = shape(group.output);
+    for (ValueId id : group.inputs)
+      if (!row_operand(shape(id), rows)) return;
+    group.kind = softmax ? GroupKind::Softmax : GroupKind::LayerNorm;
+    group.prologue = static_cast<int32_t>(group.nodes.size());
+    group.nodes.push_back(next);
+    internal.insert(group.output);
+    add_inputs(group, r, internal);
+    group.output = r.outputs[0];
+    group.n = rows.back();
+    group.m = shape_numel(rows) / rows.back();
+    ++next;
+  }
+
   void add_inputs(FusionGroup& group, const Node& n, const std::set<ValueId>& internal) {
     for (ValueId id : n.inputs) {
       if (id == kNoValue || internal.count(id)) continue;
@@ -330,6 +351,7 @@ class Planner {
       }
       group.output = node(run.back()).outputs[0];
       next = run.back() + 1;
+      take_into_reduction(group, internal, next);
     } else {
       group.kind = GroupKind::Interpreted;
       group.nodes.push_back(first);
@@ -354,6 +376,16 @@ class Planner {
 };
 
 }  // namespace
+
+std::optional<RowOperand> row_operand(const Shape& shape, const Shape& rows_shape) {
+  if (rows_shape.empty()) return std::nullopt;
+  const int64_t n = rows_shape.back(), numel = shape_numel(shape);
+  if (numel == 1) return RowOperand::Scalar;
+  if (shape.size() > rows_shape.size()) return std::nullopt;
+  if (shape == rows_shape) return RowOperand::Full;
+  if (numel == n && !shape.empty() && shape.back() == n) return RowOperand::Row;  // [n], [1, n], ...
+  return std::nullopt;
+}
 
 const char* group_kind_name(GroupKind kind) {
   switch (kind) {

@@ -15,6 +15,11 @@
 //   Softmax      Softmax over the last axis (f32);
 //   LayerNorm    LayerNormalization over the last axis (f32, Scale/B of that size,
 //                no Mean/InvStdDev outputs asked for);
+//                both may take a *prologue*: the elementwise run right before them
+//                whose one output is their input (attention's scale, a residual
+//                Add), computed inside the row loop instead of materialized; its
+//                inputs must be the row block's own shape, one row ([N]) or one
+//                value (exact plans only);
 //   Interpreted  any other op: the reference kernel, as the interpreter runs it.
 // Concrete shapes come from the signature: the region's input dims bind the
 // symbols of their declared shapes, and every produced value's symbolic shape is
@@ -56,6 +61,7 @@ struct FusionGroup {
   bool gemm_relu_after_residual = false;
   int64_t m = 0, n = 0, k = 0;  // Gemm: rows of the flattened A, N, K; Softmax/LayerNorm: rows, row length
   int64_t batch = 1;            // BatchedGemm: the product of the batch dims
+  int32_t prologue = 0;         // Softmax/LayerNorm: leading elementwise nodes of `nodes` fused before it
 };
 
 // What the planner may form, by the backend's abilities (the CUDA generator has
@@ -63,7 +69,13 @@ struct FusionGroup {
 struct PlanFeatures {
   bool residual_epilogue = true;
   bool batched_gemm = true;
+  bool reduction_prologue = true;
 };
+
+// How a prologue input lines up with the [M, N] rows of its Softmax/LayerNorm.
+enum class RowOperand { Full, Row, Scalar };
+// Full: `shape` has `rows`*`n` elements ending in n; Row: n elements; Scalar: one.
+std::optional<RowOperand> row_operand(const Shape& shape, const Shape& rows_shape);
 
 struct FusionPlan {
   bool generic = false;     // the shape-generic tier: concrete `shapes` are one example only

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <sstream>
 #include <unordered_map>
 
@@ -66,6 +67,19 @@ struct BufferRules {
   }
 };
 
+
+// The values a Softmax/LayerNorm's prologue reads from outside it, in first-use order.
+std::vector<ValueId> prologue_inputs(const FusionPlan& plan, const FusionGroup& group) {
+  std::vector<ValueId> out;
+  std::set<ValueId> made;
+  for (int32_t k = 0; k < group.prologue; ++k) {
+    const Node& node = plan.graph->nodes[static_cast<size_t>(group.nodes[static_cast<size_t>(k)])];
+    for (ValueId id : node.inputs)
+      if (!made.count(id) && std::find(out.begin(), out.end(), id) == out.end()) out.push_back(id);
+    made.insert(node.outputs[0]);
+  }
+  return out;
+}
 
 // The f32 elementwise op definitions: one line each.
 Expected<Expr> elementwise_expr(const Node& n, const std::vector<Expr>& in) {
@@ -205,38 +219,70 @@ Expected<LoweredGroup> lower_batched_gemm(const FusionPlan& plan, const FusionGr
   return lowered;
 }
 
+// The rows a Softmax/LayerNorm reduces, as fin(x, r) over its [M, N] view: its
+// input buffer, or its prologue evaluated from the prologue's inputs (each indexed
+// as the rows see it: the whole block, one row, one value). Adds their ImageParams
+// to `args` (the first `prologue inputs` of group_views' list); `n` gets N.
+Expected<Func> reduction_rows(const FusionPlan& plan, const FusionGroup& group, const LoweredGroup& views,
+                              const BufferRules& rules, std::vector<Halide::Argument>& args, Expr& n) {
+  Var x("x"), r("r");
+  Func fin("rows_in");
+  if (group.prologue == 0) {
+    ImageParam in = rules.input({group.m, group.n}, "x");
+    args.push_back(in);
+    fin(x, r) = in(x, r);
+    n = plan.generic ? in.dim(0).extent() : Expr(static_cast<int>(group.n));
+    return fin;
+  }
+  const Graph& g = *plan.graph;
+  std::map<ValueId, Expr> values;
+  const std::vector<ValueId> inputs = prologue_inputs(plan, group);
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const Shape& view = views.input_views[i];
+    ImageParam p = rules.input(view, "in" + std::to_string(i));
+    args.push_back(p);
+    values[inputs[i]] = view.size() == 2 ? p(x, r) : view[0] == group.n ? p(x) : p(0);
+  }
+  for (int32_t k = 0; k < group.prologue; ++k) {
+    const Node& node = g.nodes[static_cast<size_t>(group.nodes[static_cast<size_t>(k)])];
+    std::vector<Expr> operands;
+    for (ValueId id : node.inputs) operands.push_back(values.at(id));
+    DJ_ASSIGN_OR_RETURN(Expr e, elementwise_expr(node, operands));
+    values[node.outputs[0]] = e;
+  }
+  const Node& reduction = g.nodes[static_cast<size_t>(group.nodes[static_cast<size_t>(group.prologue)])];
+  fin(x, r) = values.at(reduction.inputs[0]);
+  n = Expr(static_cast<int>(group.n));  // prologues are exact-only
+  return fin;
+}
+
 Expected<LoweredGroup> lower_softmax(const FusionPlan& plan, const FusionGroup& group, const BufferRules& rules,
                                      std::vector<Halide::Argument>& args, Func& out) {
   LoweredGroup lowered = group_views(plan, group);
-  ImageParam in = rules.input({group.m, group.n}, "x");
-  args.push_back(in);
-  Var x("x"), r("r");
-  Func fin("softmax_in");
-  fin(x, r) = in(x, r);
-  Expr n = plan.generic ? in.dim(0).extent() : Expr(static_cast<int>(group.n));
+  Expr n;
+  DJ_ASSIGN_OR_RETURN(Func fin, reduction_rows(plan, group, lowered, rules, args, n));
   out = jit::build_softmax_last_axis(fin, n, rules.extents({group.m, group.n}));
   return lowered;
 }
 
 Expected<LoweredGroup> lower_layer_norm(const FusionPlan& plan, const FusionGroup& group, const BufferRules& rules,
                                         std::vector<Halide::Argument>& args, Func& out) {
-  const Node& node = plan.graph->nodes[static_cast<size_t>(group.nodes[0])];
+  const Node& node = plan.graph->nodes[static_cast<size_t>(group.nodes[static_cast<size_t>(group.prologue)])];
   LoweredGroup lowered = group_views(plan, group);
-  ImageParam in = rules.input({group.m, group.n}, "x");
+  Expr n;
+  DJ_ASSIGN_OR_RETURN(Func fin, reduction_rows(plan, group, lowered, rules, args, n));
+  const bool has_bias = node.inputs.size() > 2 && node.inputs[2] != kNoValue;
   ImageParam scale = rules.input({group.n}, "scale");
-  args.push_back(in);
   args.push_back(scale);
-  Var x("x"), r("r");
-  Func fin("ln_in"), fscale("ln_scale"), fbias;
-  fin(x, r) = in(x, r);
+  Var x("x");
+  Func fscale("ln_scale"), fbias;
   fscale(x) = scale(x);
-  if (lowered.inputs.size() > 2) {
+  if (has_bias) {
     ImageParam bias = rules.input({group.n}, "bias");
     args.push_back(bias);
     fbias = Func("ln_bias");
     fbias(x) = bias(x);
   }
-  Expr n = plan.generic ? in.dim(0).extent() : Expr(static_cast<int>(group.n));
   out = jit::build_layer_norm_last_axis(fin, n, fscale, fbias, node.attr_float("epsilon", 1e-5f),
                                         rules.extents({group.m, group.n}));
   return lowered;
@@ -275,18 +321,28 @@ LoweredGroup group_views(const FusionPlan& plan, const FusionGroup& group) {
       v.output_view = {group.batch, group.m, group.n};
       break;
     case GroupKind::Softmax:
-      v.inputs = {group.inputs[0]};
-      v.input_views = {{group.m, group.n}};
-      v.output_view = {group.m, group.n};
-      break;
     case GroupKind::LayerNorm: {
-      const Node& node = plan.graph->nodes[static_cast<size_t>(group.nodes[0])];
-      v.inputs = {node.inputs[0], node.inputs[1]};
-      v.input_views = {{group.m, group.n}, {group.n}};
-      if (node.inputs.size() > 2 && node.inputs[2] != kNoValue) {
-        v.inputs.push_back(node.inputs[2]);
-        v.input_views.push_back({group.n});
+      // The rows: the op's input, or the prologue's inputs, each as the rows see it.
+      const Node& node = plan.graph->nodes[static_cast<size_t>(group.nodes[static_cast<size_t>(group.prologue)])];
+      if (group.prologue == 0) {
+        v.inputs = {node.inputs[0]};
+        v.input_views = {{group.m, group.n}};
+      } else {
+        for (ValueId id : prologue_inputs(plan, group)) {
+          v.inputs.push_back(id);
+          switch (*row_operand(plan.shape(id), plan.shape(node.inputs[0]))) {
+            case RowOperand::Full: v.input_views.push_back({group.m, group.n}); break;
+            case RowOperand::Row: v.input_views.push_back({group.n}); break;
+            case RowOperand::Scalar: v.input_views.push_back({1}); break;
+          }
+        }
       }
+      if (group.kind == GroupKind::LayerNorm)  // then Scale and B
+        for (size_t i = 1; i < node.inputs.size() && i < 3; ++i)
+          if (node.inputs[i] != kNoValue) {
+            v.inputs.push_back(node.inputs[i]);
+            v.input_views.push_back({group.n});
+          }
       v.output_view = {group.m, group.n};
       break;
     }
@@ -442,13 +498,36 @@ std::string kernel_structure_key(const FusionPlan& plan, const FusionGroup& grou
       if (!plan.generic) os << "batch " << group.batch << " m " << group.m << " n " << group.n << " k " << group.k;
       return os.str();
     case GroupKind::Softmax:
-      if (!plan.generic) os << "m " << group.m << " n " << group.n;
-      return os.str();
     case GroupKind::LayerNorm: {
-      const Node& node = g.nodes[static_cast<size_t>(group.nodes[0])];
-      os << "bias " << (node.inputs.size() > 2 && node.inputs[2] != kNoValue) << " epsilon " << std::hexfloat
-         << node.attr_float("epsilon", 1e-5f) << std::defaultfloat;
+      const Node& node = g.nodes[static_cast<size_t>(group.nodes[static_cast<size_t>(group.prologue)])];
+      if (group.kind == GroupKind::LayerNorm)
+        os << "bias " << (node.inputs.size() > 2 && node.inputs[2] != kNoValue) << " epsilon " << std::hexfloat
+           << node.attr_float("epsilon", 1e-5f) << std::defaultfloat;
       if (!plan.generic) os << " m " << group.m << " n " << group.n;
+      if (group.prologue == 0) return os.str();
+      // The prologue, as an elementwise group's key describes its ops.
+      const LoweredGroup views = group_views(plan, group);
+      std::unordered_map<ValueId, std::string> local;
+      const std::vector<ValueId> inputs = prologue_inputs(plan, group);
+      for (size_t i = 0; i < inputs.size(); ++i) {
+        local[inputs[i]] = "i" + std::to_string(i);
+        os << "\nin " << i << " " << shape_to_string(views.input_views[i]);
+      }
+      for (int32_t k = 0; k < group.prologue; ++k) {
+        const Node& op = g.nodes[static_cast<size_t>(group.nodes[static_cast<size_t>(k)])];
+        os << "\nop " << op.domain << ":" << op.op_type << " (";
+        for (ValueId id : op.inputs) {
+          auto it = local.find(id);
+          if (it == local.end()) return "";
+          os << " " << it->second;
+        }
+        os << " )";
+        if (!append_attributes(os, op)) return "";
+        local[op.outputs[0]] = "t" + std::to_string(k);
+      }
+      auto rows = local.find(node.inputs[0]);
+      if (rows == local.end()) return "";
+      os << "\nrows " << rows->second;
       return os.str();
     }
     case GroupKind::Interpreted: break;

@@ -66,6 +66,7 @@ PlanFeatures Specializer::plan_features() const {
   if (options_.gpu) {  // what the CUDA generator does not have yet
     features.residual_epilogue = false;
     features.batched_gemm = false;
+    features.reduction_prologue = false;
   }
   return features;
 }

@@ -70,6 +70,7 @@ TEST(FusedAttention, BatchedGemmsAndResidualEpiloguesMatchTheInterpreter) {
   const std::string plan = specs[0]->info().plan_text;
   EXPECT_NE(plan.find("batched gemm: MatMul"), std::string::npos) << plan;
   EXPECT_NE(plan.find("gemm: MatMul Add Add Relu"), std::string::npos) << plan;
+  EXPECT_NE(plan.find("softmax: Mul Softmax"), std::string::npos) << plan;  // the scale as its prologue
   EXPECT_GT(t.compiled_executions(), 0u);
   // Shapes never seen, served by the generic tier once the cap of exact ones is reached.
   for (int64_t seq : {2, 5, 40, 64, 3}) t.check({random_f32({2, seq, 16}, 100 + seq, 1.0f)}, 2, "unseen s" + std::to_string(seq));
@@ -93,6 +94,30 @@ TEST(FusedAttention, GenericTierRunsEveryShape) {
   EXPECT_TRUE(specs[0]->is_generic());
   EXPECT_NE(specs[0]->info().plan_text.find("batched gemm"), std::string::npos) << specs[0]->info().plan_text;
   EXPECT_GE(specs[0]->hits(), 5u);
+}
+
+TEST(FusedAttention, ReductionProloguesMatchTheInterpreter) {
+  // Softmax over (x*s + b): a scalar and a row operand; LayerNorm over x + y: the whole block.
+  auto m = load_onnx_text(R"(<ir_version: 8, opset_import: ["" : 17]>
+g (float[n, 24] x) => (float[n, 24] y, float[n, 24] z)
+<float[24] b = {1,2,3,4,5,6,7,8,9,10,11,12,1,2,3,4,5,6,7,8,9,10,11,12}, float s = {0.25},
+ float[24] g = {1,1,1,1,2,2,2,2,1,1,1,1,2,2,2,2,1,1,1,1,2,2,2,2}> {
+  u = Mul(x, s)
+  v = Add(u, b)
+  y = Softmax(v)
+  w = Add(x, y)
+  z = LayerNormalization <epsilon: float = 0.001> (w, g, b)
+})");
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  JitUnderTest t(std::make_shared<const Model>(std::move(m).value()));
+  for (int64_t rows : {1, 5, 64, 5}) t.check({random_f32({rows, 24}, 300 + rows, 3.0f)}, 3, "rows " + std::to_string(rows));
+  ASSERT_EQ(t.specializer->stats().failed, 0u) << t.specializer->recent_failures().front();
+  auto specs = t.specializer->specializations(0);
+  ASSERT_FALSE(specs.empty());
+  EXPECT_NE(specs[0]->info().plan_text.find("softmax: Mul Add Softmax"), std::string::npos) << specs[0]->info().plan_text;
+  EXPECT_NE(specs[0]->info().plan_text.find("layernorm: Add LayerNormalization"), std::string::npos)
+      << specs[0]->info().plan_text;
+  EXPECT_GT(t.compiled_executions(), 0u);
 }
 
 }  // namespace

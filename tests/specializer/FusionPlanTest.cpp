@@ -173,3 +173,40 @@ g (float[b, 5, 8] a) => (float[b, 5, 3] y) <float[1, 8, 3] w = {1,2,3,4,5,6,7,8,
 
 }  // namespace
 }  // namespace dj::specializer
+
+namespace dj::specializer {
+namespace {
+
+TEST(FusionPlan, SoftmaxAndLayerNormTakeTheirElementwiseProducer) {
+  std::shared_ptr<const Model> m;
+  std::shared_ptr<const RegionPlan> r;
+  FusionPlan p = plan_text(R"(<ir_version: 8, opset_import: ["" : 17]>
+g (float[n, 8] x) => (float[n, 8] y, float[n, 8] z) <float[8] b = {1,2,3,4,5,6,7,8}, float s = {0.5}, float[8] g = {1,1,1,1,2,2,2,2}> {
+  u = Mul(x, s)
+  v = Add(u, b)
+  y = Softmax(v)
+  w = Add(x, y)
+  z = LayerNormalization(w, g, b)
+})", {3, 8}, m, r);
+  EXPECT_EQ(kinds(p), "softmax:3 layernorm:2");
+  EXPECT_EQ(p.groups[0].prologue, 2);
+  EXPECT_EQ(p.groups[1].prologue, 1);
+  // Without the feature (GPU) the producers stay their own kernels.
+  FusionPlan gpu = plan_fusion(r->region(0), p.signature, false, PlanFeatures{true, true, false}).value();
+  EXPECT_EQ(kinds(gpu), "elementwise:2 softmax:1 elementwise:1 layernorm:1");
+}
+
+TEST(FusionPlan, AProducerWithAnOperandOfAnotherShapeStaysApart) {
+  std::shared_ptr<const Model> m;
+  std::shared_ptr<const RegionPlan> r;
+  // c is [n, 1]: one value per row, neither the block, a row nor a scalar.
+  FusionPlan p = plan_text(R"(<ir_version: 8, opset_import: ["" : 17]>
+g (float[3, 8] x) => (float[3, 8] y) <float[3, 1] c = {1, 2, 3}> {
+  v = Sub(x, c)
+  y = Softmax(v)
+})", {3, 8}, m, r);
+  EXPECT_EQ(kinds(p), "elementwise:1 softmax:1");
+}
+
+}  // namespace
+}  // namespace dj::specializer
