@@ -2,12 +2,15 @@
 // order, op resolution against the registry, then shape propagation.
 #include "frontend/OnnxLoader.h"
 
+#include "frontend/WeightLayout.h"
+
 #include <fstream>
 #include <functional>
 #include <set>
 #include <sstream>
 
 #include "frontend/OnnxTensor.h"
+#include "frontend/WeightLayout.h"
 #include "onnx/defs/parser.h"
 #include "onnx/onnx_pb.h"
 #include "runtime/OpRegistry.h"
@@ -295,6 +298,7 @@ Expected<Model> model_from_proto(const onnx::ModelProto& proto, const std::strin
   if (!graph.ok()) return graph.status().with_context(source + ": ");
   if ((*graph)->outputs.empty()) return make_error(StatusCode::InvalidModel, source, ": the graph has no outputs");
   model.graph = std::move(graph).value();
+  store_gemm_weights_untransposed(*model.graph);
   infer_shapes(*model.graph, model.opset);
   finalize_recursive(*model.graph);
   return model;

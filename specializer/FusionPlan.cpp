@@ -140,10 +140,27 @@ class Planner {
   }
 
   bool gemm_ok(const Node& n) const {
-    if (n.op_type != "MatMul" || n.inputs.size() != 2) return false;
+    const bool onnx_gemm = onnx_gemm_ok(n);
+    if (!onnx_gemm && (n.op_type != "MatMul" || n.inputs.size() != 2)) return false;
     ValueId a = n.inputs[0], b = n.inputs[1];
     if (!is_f32(g_, a) || !is_f32(g_, b) || !nonempty(a) || !nonempty(b) || !nonempty(n.outputs[0])) return false;
     return shape(a).size() >= 2 && shape(b).size() == 2 && shape(a).back() == shape(b)[0];
+  }
+
+  // ONNX Gemm in the form a MatMul with a bias is: no transposes (WeightLayout.h
+  // stores constant transB weights untransposed at load), alpha = beta = 1, and C
+  // absent or one value per output column.
+  bool onnx_gemm_ok(const Node& n) const {
+    if (n.op_type != "Gemm" || !n.domain.empty() || n.inputs.size() < 2) return false;
+    if (n.attr_int("transA", 0) != 0 || n.attr_int("transB", 0) != 0) return false;
+    if (n.attr_float("alpha", 1.0f) != 1.0f || n.attr_float("beta", 1.0f) != 1.0f) return false;
+    if (n.inputs.size() > 2 && n.inputs[2] != kNoValue) {
+      ValueId c = n.inputs[2];
+      const Shape& cs = shape(c);
+      if (!is_f32(g_, c) || cs.empty() || shape_numel(cs) != cs.back() || cs.back() != shape(n.inputs[1]).back())
+        return false;
+    }
+    return shape(n.inputs[0]).size() == 2;
   }
 
   // MatMul of [b..., M, K] by [b..., K, N], the same batch dims on both sides.
@@ -249,8 +266,10 @@ class Planner {
       group.m = shape_numel(a) / group.k;
       ValueId out = n.outputs[0];
       add_inputs(group, n, internal);
+      const bool has_c = n.op_type == "Gemm" && n.inputs.size() > 2 && n.inputs[2] != kNoValue;
+      if (has_c) group.gemm_bias = n.inputs[2];  // ONNX Gemm's C: already this group's bias
       // Epilogue: + bias[N], then Relu, each folded only if it is the sole reader.
-      if (only_read_by(out, next) && node(next).op_type == "Add") {
+      if (!has_c && only_read_by(out, next) && node(next).op_type == "Add") {
         const Node& add = node(next);
         ValueId other = add.inputs[0] == out ? add.inputs[1] : add.inputs[0];
         bool bias_like = other != out && is_f32(g_, other) && shape(add.outputs[0]) == shape(out);

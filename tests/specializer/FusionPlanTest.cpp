@@ -210,3 +210,29 @@ g (float[3, 8] x) => (float[3, 8] y) <float[3, 1] c = {1, 2, 3}> {
 
 }  // namespace
 }  // namespace dj::specializer
+
+namespace dj::specializer {
+namespace {
+
+TEST(FusionPlan, OnnxGemmIsAGemmWithItsBias) {
+  // torch's nn.Linear: Gemm(x, W, b, transB=1); the loader stores W untransposed.
+  std::shared_ptr<const Model> m;
+  std::shared_ptr<const RegionPlan> r;
+  FusionPlan p = plan_text(R"(<ir_version: 8, opset_import: ["" : 17]>
+g (float[n, 2] x) => (float[n, 3] y) <float[3, 2] w = {1, 2, 3, 4, 5, 6}, float[3] c = {0.5, 0, -1}> {
+  h = Gemm <transB: int = 1> (x, w, c)
+  y = Relu(h)
+})", {4, 2}, m, r);
+  EXPECT_EQ(kinds(p), "gemm:2");
+  EXPECT_NE(p.groups[0].gemm_bias, kNoValue);
+  EXPECT_TRUE(p.groups[0].gemm_relu);
+  // alpha != 1 is left to the reference kernel.
+  FusionPlan scaled = plan_text(R"(<ir_version: 8, opset_import: ["" : 17]>
+g (float[n, 2] x) => (float[n, 3] y) <float[3, 2] w = {1, 2, 3, 4, 5, 6}> {
+  y = Gemm <transB: int = 1, alpha: float = 2.0> (x, w)
+})", {4, 2}, m, r);
+  EXPECT_EQ(kinds(scaled), "interpreted:1");
+}
+
+}  // namespace
+}  // namespace dj::specializer
