@@ -2,6 +2,7 @@
 #include "specializer/SpecializedRegion.h"
 
 #include <chrono>
+#include <set>
 #include <sstream>
 #include <unordered_map>
 
@@ -54,6 +55,10 @@ Expected<std::shared_ptr<SpecializedRegion>> SpecializedRegion::build(const Fusi
     return it->second;
   };
   for (ValueId id : region.inputs) spec->input_slots_.push_back(slot(id));
+  // What is computed by the time a step runs: a kernel (e.g. one loaded from the
+  // cache for another plan) must not read a value nothing before it produced.
+  std::set<ValueId> available(region.inputs.begin(), region.inputs.end());
+  auto readable = [&](ValueId id) { return available.count(id) || g.value(id).constant.defined(); };
   std::vector<int32_t> last_step;  // per slot
   auto note_use = [&](int32_t s, size_t step) {
     if (static_cast<size_t>(s) >= last_step.size()) last_step.resize(static_cast<size_t>(s) + 1, -1);
@@ -65,13 +70,20 @@ Expected<std::shared_ptr<SpecializedRegion>> SpecializedRegion::build(const Fusi
       step.node = &g.nodes[static_cast<size_t>(group.nodes[0])];
       for (ValueId id : step.node->inputs) step.in_slots.push_back(id == kNoValue ? -1 : slot(id));
       for (ValueId id : step.node->outputs) step.out_slots.push_back(id == kNoValue ? -1 : slot(id));
+      available.insert(step.node->outputs.begin(), step.node->outputs.end());
       spec->info_.interpreted_ops += 1;
     } else {
       DJ_ASSIGN_OR_RETURN(LoweredGroup lowered, provider(group, spec->kernels_.size()));
       if (lowered.kind != group.kind || lowered.inputs.size() > 8 || (lowered.gpu != nullptr) != (spec->gpu_ != nullptr))
         return make_error(StatusCode::Internal, "kernel ", spec->kernels_.size(), " does not fit its group");
-      for (ValueId id : lowered.inputs) step.in_slots.push_back(slot(id));
+      for (ValueId id : lowered.inputs) {
+        if (!readable(id))
+          return make_error(StatusCode::Internal, "kernel ", spec->kernels_.size(), " reads '", g.value(id).name,
+                            "', which nothing before it produces");
+        step.in_slots.push_back(slot(id));
+      }
       step.out_slots.push_back(slot(lowered.output));
+      available.insert(lowered.output);
       step.kernel = static_cast<int>(spec->kernels_.size());
       spec->info_.shared_kernels += lowered.shared;
       spec->kernels_.push_back(std::move(lowered));
