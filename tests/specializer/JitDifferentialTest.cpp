@@ -198,6 +198,30 @@ TEST(JitBadInput, ACompileFailureLeavesTheRegionInterpreted) {
   EXPECT_NE(control.status().message().find("control"), std::string::npos) << control.status().message();
 }
 
+TEST(JitBadInput, AKernelReadingAValueNothingProducedIsRejected) {
+  // What a cache entry made for another plan would look like: its kernel reads a
+  // value this plan computes inside a fused group (never materialized).
+  JitUnderTest t("tiny_encoder");
+  const Region& r = t.jit->regions().region(0);
+  SignatureWords sig;
+  append_signature(sig, DType::F32, {2, 8, 32});
+  auto plan = plan_fusion(r, sig);
+  ASSERT_TRUE(plan.ok()) << plan.status().message();
+  const FusionGroup* fused = nullptr;
+  for (const FusionGroup& g : plan->groups)
+    if (g.kind == GroupKind::Gemm && g.gemm_bias != kNoValue) fused = &g;
+  ASSERT_NE(fused, nullptr);
+  const ValueId internal = plan->graph->nodes[static_cast<size_t>(fused->nodes[0])].outputs[0];  // MatMul before its bias
+  auto built = SpecializedRegion::build(*plan, 17, [&](const FusionGroup& group, size_t) -> Expected<LoweredGroup> {
+    LoweredGroup g = group_views(*plan, group);
+    if (&group == fused) g.inputs[0] = internal;
+    return g;
+  });
+  ASSERT_FALSE(built.ok());
+  EXPECT_NE(built.status().message().find("which nothing before it produces"), std::string::npos)
+      << built.status().message();
+}
+
 TEST(JitBadInput, WrongInputsAreStillRefusedWithTheJitOn) {
   JitUnderTest t("dynamic_mlp");
   Tensor x = random_f32({4, 16}, 2, 1.0f);
