@@ -268,52 +268,8 @@ class Planner {
       add_inputs(group, n, internal);
       const bool has_c = n.op_type == "Gemm" && n.inputs.size() > 2 && n.inputs[2] != kNoValue;
       if (has_c) group.gemm_bias = n.inputs[2];  // ONNX Gemm's C: already this group's bias
-      // Epilogue: + bias[N], then Relu, each folded only if it is the sole reader.
-      if (!has_c && only_read_by(out, next) && node(next).op_type == "Add") {
-        const Node& add = node(next);
-        ValueId other = add.inputs[0] == out ? add.inputs[1] : add.inputs[0];
-        bool bias_like = other != out && is_f32(g_, other) && shape(add.outputs[0]) == shape(out);
-        if (bias_like) {
-          const Shape& bs = shape(other);
-          bias_like = !bs.empty() && bs.back() == group.n && shape_numel(bs) == group.n;
-        }
-        if (bias_like) {
-          group.gemm_bias = other;
-          group.nodes.push_back(next);
-          internal.insert(out);
-          add_inputs(group, add, internal);
-          out = add.outputs[0];
-          ++next;
-        }
-      }
-      if (only_read_by(out, next) && node(next).op_type == "Relu") {
-        group.gemm_relu = true;
-        group.nodes.push_back(next);
-        internal.insert(out);
-        out = node(next).outputs[0];
-        ++next;
-      }
-      // Residual: + a tensor of the output's own shape (then maybe Relu).
-      if (features_.residual_epilogue && only_read_by(out, next) && node(next).op_type == "Add") {
-        const Node& add = node(next);
-        ValueId other = add.inputs[0] == out ? add.inputs[1] : add.inputs[0];
-        if (other != out && is_f32(g_, other) && shape(other) == shape(out) && shape(add.outputs[0]) == shape(out) &&
-            (!plan_.generic || same_symbolic_shape(other, out))) {
-          group.gemm_residual = other;
-          group.nodes.push_back(next);
-          internal.insert(out);
-          add_inputs(group, add, internal);
-          out = add.outputs[0];
-          ++next;
-          if (only_read_by(out, next) && node(next).op_type == "Relu") {
-            group.gemm_relu_after_residual = true;
-            group.nodes.push_back(next);
-            internal.insert(out);
-            out = node(next).outputs[0];
-            ++next;
-          }
-        }
-      }
+      // Epilogue: + bias[N] (unless Gemm's C is one), Relu, + a residual, Relu.
+      fold_epilogue(group, internal, out, next, /*bias=*/!has_c);
       group.output = out;
     } else if (batched_gemm_ok(n)) {
       group.kind = GroupKind::BatchedGemm;
@@ -378,6 +334,48 @@ class Planner {
     }
     plan_.groups.push_back(std::move(group));
     return next;
+  }
+
+  // Folds node `next` into the group when it is an `op` that is the sole reader of
+  // `out` and (for a binary op) whose other operand passes `accept`; advances
+  // `out`/`next`. Returns the other operand (kNoValue for a unary op), or nullopt.
+  template <typename Accept>
+  std::optional<ValueId> fold_next(FusionGroup& group, std::set<ValueId>& internal, ValueId& out, int32_t& next,
+                                   const char* op, Accept&& accept) {
+    if (!only_read_by(out, next) || node(next).op_type != op) return std::nullopt;
+    const Node& n = node(next);
+    ValueId other = kNoValue;
+    if (n.inputs.size() == 2) {
+      other = n.inputs[0] == out ? n.inputs[1] : n.inputs[0];
+      if (other == out || !is_f32(g_, other) || shape(n.outputs[0]) != shape(out) || !accept(other)) return std::nullopt;
+    }
+    group.nodes.push_back(next);
+    internal.insert(out);
+    add_inputs(group, n, internal);
+    out = n.outputs[0];
+    ++next;
+    return other;
+  }
+
+  // The epilogue a product (Gemm, Conv) takes: + bias (a value per output column,
+  // when `bias`), Relu, + a residual of the output's own shape, Relu again; each
+  // only while it is the sole reader of the value before it.
+  void fold_epilogue(FusionGroup& group, std::set<ValueId>& internal, ValueId& out, int32_t& next, bool bias) {
+    auto none = [](ValueId) { return true; };
+    if (bias) {
+      auto bias_like = [&](ValueId v) {
+        const Shape& bs = shape(v);
+        return !bs.empty() && bs.back() == group.n && shape_numel(bs) == group.n;
+      };
+      if (auto b = fold_next(group, internal, out, next, "Add", bias_like)) group.gemm_bias = *b;
+    }
+    group.gemm_relu = fold_next(group, internal, out, next, "Relu", none).has_value();
+    if (!features_.residual_epilogue) return;
+    auto residual_like = [&](ValueId v) { return shape(v) == shape(out) && (!plan_.generic || same_symbolic_shape(v, out)); };
+    if (auto r = fold_next(group, internal, out, next, "Add", residual_like)) {
+      group.gemm_residual = *r;
+      group.gemm_relu_after_residual = fold_next(group, internal, out, next, "Relu", none).has_value();
+    }
   }
 
   bool same_symbolic_shape(ValueId a, ValueId b) const {

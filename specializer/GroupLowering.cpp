@@ -447,6 +447,28 @@ bool append_attributes(std::ostringstream& os, const Node& node) {
   return true;
 }
 
+// Appends ops `nodes` of a kernel, their inputs named by `local` ("i<k>" for the
+// kernel's inputs, "t<k>" for an earlier op's result, which this adds), and their
+// attributes; false when an op reads something unnamed or has an attribute the
+// key cannot describe.
+bool append_ops(std::ostringstream& os, const Graph& g, const std::vector<int32_t>& nodes, size_t count,
+                std::unordered_map<ValueId, std::string>& local) {
+  for (size_t k = 0; k < count; ++k) {
+    const Node& op = g.nodes[static_cast<size_t>(nodes[k])];
+    os << "op " << op.domain << ":" << op.op_type << " (";
+    for (ValueId id : op.inputs) {
+      auto it = local.find(id);
+      if (it == local.end()) return false;
+      os << " " << it->second;
+    }
+    os << " )";
+    if (!append_attributes(os, op)) return false;
+    os << "\n";
+    for (ValueId id : op.outputs) local[id] = "t" + std::to_string(k);
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string kernel_structure_key(const FusionPlan& plan, const FusionGroup& group, const LoweringOptions& options) {
@@ -470,19 +492,7 @@ std::string kernel_structure_key(const FusionPlan& plan, const FusionGroup& grou
         local[group.inputs[i]] = "i" + std::to_string(i);
         os << "in " << i << " " << shape << "\n";
       }
-      for (size_t k = 0; k < group.nodes.size(); ++k) {
-        const Node& node = g.nodes[static_cast<size_t>(group.nodes[k])];
-        os << "op " << node.domain << ":" << node.op_type << " (";
-        for (ValueId id : node.inputs) {
-          auto it = local.find(id);
-          if (it == local.end()) return "";
-          os << " " << it->second;
-        }
-        os << " )";
-        if (!append_attributes(os, node)) return "";
-        os << "\n";
-        for (ValueId id : node.outputs) local[id] = "t" + std::to_string(k);
-      }
+      if (!append_ops(os, g, group.nodes, group.nodes.size(), local)) return "";
       auto out = local.find(group.output);
       const std::string out_shape = shape_of(group.output);
       if (out == local.end() || out_shape.empty()) return "";
@@ -509,25 +519,15 @@ std::string kernel_structure_key(const FusionPlan& plan, const FusionGroup& grou
       const LoweredGroup views = group_views(plan, group);
       std::unordered_map<ValueId, std::string> local;
       const std::vector<ValueId> inputs = prologue_inputs(plan, group);
+      os << "\n";
       for (size_t i = 0; i < inputs.size(); ++i) {
         local[inputs[i]] = "i" + std::to_string(i);
-        os << "\nin " << i << " " << shape_to_string(views.input_views[i]);
+        os << "in " << i << " " << shape_to_string(views.input_views[i]) << "\n";
       }
-      for (int32_t k = 0; k < group.prologue; ++k) {
-        const Node& op = g.nodes[static_cast<size_t>(group.nodes[static_cast<size_t>(k)])];
-        os << "\nop " << op.domain << ":" << op.op_type << " (";
-        for (ValueId id : op.inputs) {
-          auto it = local.find(id);
-          if (it == local.end()) return "";
-          os << " " << it->second;
-        }
-        os << " )";
-        if (!append_attributes(os, op)) return "";
-        local[op.outputs[0]] = "t" + std::to_string(k);
-      }
+      if (!append_ops(os, g, group.nodes, static_cast<size_t>(group.prologue), local)) return "";
       auto rows = local.find(node.inputs[0]);
       if (rows == local.end()) return "";
-      os << "\nrows " << rows->second;
+      os << "rows " << rows->second;
       return os.str();
     }
     case GroupKind::Interpreted: break;
