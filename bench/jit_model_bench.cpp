@@ -313,6 +313,7 @@ void print_latency_table(const std::vector<LatencyRow>& rows) {
 
 struct CompileSummary {
   double median_ms = 0, max_ms = 0;
+  double exact_max_ms = 0, generic_max_ms = 0;
   size_t count = 0;
 };
 
@@ -338,6 +339,16 @@ CompileSummary print_compile_table(const std::vector<SpecRecord>& specs, double 
     if (specs[i].compile_ms > specs[slowest].compile_ms) slowest = i;
   std::printf("| %zu | %.1f | %.1f | %s (%zu kernels) |\n", s.count, s.median_ms, s.max_ms,
               specs.size() > 1 ? specs[slowest].where.c_str() : "-", specs.size() > 1 ? specs[slowest].kernels : 0);
+  // The two tiers apart: exact specializations are what a hot shape waits for;
+  // the generic tier is compiled once per region, when shapes keep changing.
+  for (bool generic : {false, true}) {
+    std::vector<double> tier;
+    for (size_t i = 1; i < specs.size(); ++i)
+      if ((specs[i].where.find(" generic") != std::string::npos) == generic) tier.push_back(specs[i].compile_ms);
+    std::printf("| of which %s: %zu | %.1f | %.1f | |\n", generic ? "generic" : "exact", tier.size(), median(tier),
+                tier.empty() ? 0 : *std::max_element(tier.begin(), tier.end()));
+    (generic ? s.generic_max_ms : s.exact_max_ms) = tier.empty() ? 0 : *std::max_element(tier.begin(), tier.end());
+  }
   std::printf("\n| model | compiled | generic | cache hits | failed | capped | not compilable | median ms | max ms | kernels (min–max) |\n");
   std::printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
   for (const auto& [model, st] : stats) {
@@ -715,6 +726,8 @@ int main(int argc, char** argv) {
                      compile.count > 0 && compile.median_ms < 100});
   std::snprintf(fig, sizeof fig, "%.1f ms", compile.max_ms);
   targets.push_back({"compile time per specialization, max (excl. first)", fig, "< 500 ms", compile.count > 0 && compile.max_ms < 500});
+  std::snprintf(fig, sizeof fig, "%.1f ms (generic tier: %.1f ms)", compile.exact_max_ms, compile.generic_max_ms);
+  targets.push_back({"  the same, exact specializations only", fig, "< 500 ms", compile.count > 0 && compile.exact_max_ms < 500});
   std::snprintf(fig, sizeof fig, "%.1f ns", guard_ns);
   targets.push_back({"guard check, find() with 8 entries, hit on the last", fig, "< 50 ns", guard_ns < 50});
   bool all_agree = std::all_of(rows.begin(), rows.end(), [](const LatencyRow& r) { return r.agreement.ok; });
