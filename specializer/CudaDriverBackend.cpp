@@ -73,7 +73,7 @@ class CudaDriverBackend final : public GpuBackend {
     if (!loaded) return make_error(StatusCode::Internal, kernel.spec.name, " was never loaded");
     DJ_ASSIGN_OR_RETURN(CUstream stream, context_.thread_stream());
     launches_.fetch_add(1, std::memory_order_relaxed);
-    if (kernel.spec.kind == jit::cuda::CudaKernelKind::Gemm && cublas_) {
+    if (kernel.spec.kind == jit::cuda::CudaKernelKind::Gemm && !kernel.spec.has_residual && cublas_) {  // cuBLASLt has no residual epilogue
       Status st = cublas_->gemm_f32(cublas_gemm(kernel.spec, params), stream);
       if (st.ok() || st.code() != StatusCode::Unsupported) return st;  // no algorithm: the generated kernel
     }

@@ -10,6 +10,33 @@ namespace {
 using jit::cuda::CudaKernelKind;
 using jit::cuda::CudaKernelSpec;
 
+// Appends `nodes` (f32 elementwise ops) to `steps` as a chain over `num_inputs`
+// inputs whose operand indices `operand_of` holds, ending with `result` (an
+// Identity step when `result` is not the last node's output).
+Status append_chain(const Graph& g, const std::vector<int32_t>& nodes, ValueId result, int num_inputs,
+                    std::map<ValueId, int>& operand_of, std::vector<jit::cuda::ElementwiseStep>& steps) {
+  for (int32_t n : nodes) {
+    const Node& node = g.nodes[static_cast<size_t>(n)];
+    jit::cuda::ElementwiseStep step;
+    step.op = node.op_type;
+    if (node.op_type == "LeakyRelu") step.alpha = node.attr_float("alpha", 0.01f);
+    for (ValueId id : node.inputs) {
+      auto it = operand_of.find(id);
+      if (it == operand_of.end())
+        return make_error(StatusCode::Internal, node.describe(), ": operand '", g.value(id).name, "' is not in the group");
+      step.operands.push_back(it->second);
+    }
+    operand_of[node.outputs[0]] = num_inputs + static_cast<int>(steps.size());
+    steps.push_back(std::move(step));
+  }
+  auto last = operand_of.find(result);
+  if (last == operand_of.end())
+    return make_error(StatusCode::Internal, "the chain does not make '", g.value(result).name, "'");
+  if (steps.empty() || last->second != num_inputs + static_cast<int>(steps.size()) - 1)
+    steps.push_back({"Identity", {last->second}, 0.f});  // the result is not the last op's output
+  return {};
+}
+
 Status elementwise_spec(const FusionPlan& plan, const FusionGroup& group, CudaKernelSpec& spec) {
   const Graph& g = *plan.graph;
   spec.kind = CudaKernelKind::Elementwise;
@@ -33,26 +60,42 @@ Status elementwise_spec(const FusionPlan& plan, const FusionGroup& group, CudaKe
       spec.input_broadcast.push_back(std::move(per_output_dim));
     }
   }
-  const int num_inputs = static_cast<int>(group.inputs.size());
-  spec.num_inputs = num_inputs;
-  for (int32_t n : group.nodes) {
-    const Node& node = g.nodes[static_cast<size_t>(n)];
-    jit::cuda::ElementwiseStep step;
-    step.op = node.op_type;
-    if (node.op_type == "LeakyRelu") step.alpha = node.attr_float("alpha", 0.01f);
-    for (ValueId id : node.inputs) {
-      auto it = operand_of.find(id);
-      if (it == operand_of.end())
-        return make_error(StatusCode::Internal, node.describe(), ": operand '", g.value(id).name, "' is not in the group");
-      step.operands.push_back(it->second);
-    }
-    operand_of[node.outputs[0]] = num_inputs + static_cast<int>(spec.steps.size());
-    spec.steps.push_back(std::move(step));
+  spec.num_inputs = static_cast<int>(group.inputs.size());
+  return append_chain(*plan.graph, group.nodes, group.output, static_cast<int>(group.inputs.size()), operand_of,
+                      spec.steps);
+}
+
+// A Softmax/LayerNorm's prologue: the first `prologue_inputs` of its views are the
+// prologue's inputs (group_views' order), its leading `group.prologue` nodes the chain.
+Status prologue_spec(const FusionPlan& plan, const FusionGroup& group, const LoweredGroup& views,
+                     size_t prologue_inputs, CudaKernelSpec& spec) {
+  std::map<ValueId, int> operand_of;
+  for (size_t i = 0; i < prologue_inputs; ++i) {
+    operand_of.emplace(views.inputs[i], static_cast<int>(i));
+    spec.prologue_views.push_back(views.input_views[i]);
   }
-  const int result = operand_of.at(group.output);
-  if (spec.steps.empty() || result != num_inputs + static_cast<int>(spec.steps.size()) - 1)
-    spec.steps.push_back({"Identity", {result}, 0.f});  // the group's output is not its last op's
-  return {};
+  const std::vector<int32_t> chain(group.nodes.begin(), group.nodes.begin() + group.prologue);
+  const Node& reduction = plan.graph->nodes[static_cast<size_t>(group.nodes[static_cast<size_t>(group.prologue)])];
+  return append_chain(*plan.graph, chain, reduction.inputs[0], static_cast<int>(prologue_inputs), operand_of,
+                      spec.steps);
+}
+
+// Softmax / LayerNorm, with or without a prologue.
+Status row_spec(const FusionPlan& plan, const FusionGroup& group, CudaKernelSpec& spec) {
+  const Node& node = plan.graph->nodes[static_cast<size_t>(group.nodes[static_cast<size_t>(group.prologue)])];
+  const LoweredGroup views = group_views(plan, group);
+  spec.kind = group.kind == GroupKind::Softmax ? CudaKernelKind::RowSoftmax : CudaKernelKind::RowLayerNorm;
+  spec.rows = group.m;
+  spec.cols = group.n;
+  spec.num_inputs = static_cast<int>(views.inputs.size());
+  size_t parameters = 0;  // LayerNorm's scale and bias, after the rows' inputs
+  if (group.kind == GroupKind::LayerNorm) {
+    spec.epsilon = node.attr_float("epsilon", 1e-5f);
+    for (size_t i = 1; i < node.inputs.size() && i < 3; ++i) parameters += node.inputs[i] != kNoValue;
+  }
+  if (group.prologue == 0) return {};
+  if (plan.generic) return Status(StatusCode::Unsupported, "a reduction prologue in a generic plan");
+  return prologue_spec(plan, group, views, views.inputs.size() - parameters, spec);
 }
 
 }  // namespace
@@ -65,34 +108,26 @@ Expected<CudaKernelSpec> cuda_spec_for_group(const FusionPlan& plan, const Fusio
   switch (group.kind) {
     case GroupKind::Elementwise: DJ_RETURN_IF_ERROR(elementwise_spec(plan, group, spec)); break;
     case GroupKind::Gemm:
-      if (group.gemm_residual != kNoValue) return Status(StatusCode::Unsupported, "no CUDA residual epilogue yet");
       spec.kind = CudaKernelKind::Gemm;
       spec.m = group.m;
       spec.n = group.n;
       spec.k = group.k;
       spec.has_bias = group.gemm_bias != kNoValue;
       spec.relu = group.gemm_relu;
-      spec.num_inputs = spec.has_bias ? 3 : 2;
+      spec.has_residual = group.gemm_residual != kNoValue;
+      spec.relu_after_residual = group.gemm_relu_after_residual;
+      spec.num_inputs = 2 + spec.has_bias + spec.has_residual;
+      break;
+    case GroupKind::BatchedGemm:
+      spec.kind = CudaKernelKind::BatchedGemm;
+      spec.batch = group.batch;
+      spec.m = group.m;
+      spec.n = group.n;
+      spec.k = group.k;
+      spec.num_inputs = 2;
       break;
     case GroupKind::Softmax:
-      if (group.prologue > 0) return Status(StatusCode::Unsupported, "no CUDA reduction prologue yet");
-      spec.kind = CudaKernelKind::RowSoftmax;
-      spec.rows = group.m;
-      spec.cols = group.n;
-      spec.num_inputs = 1;
-      break;
-    case GroupKind::LayerNorm: {
-      if (group.prologue > 0) return Status(StatusCode::Unsupported, "no CUDA reduction prologue yet");
-      const Node& node = plan.graph->nodes[static_cast<size_t>(group.nodes[0])];
-      spec.kind = CudaKernelKind::RowLayerNorm;
-      spec.rows = group.m;
-      spec.cols = group.n;
-      spec.epsilon = node.attr_float("epsilon", 1e-5f);
-      spec.num_inputs = static_cast<int>(group_views(plan, group).inputs.size());
-      break;
-    }
-    case GroupKind::BatchedGemm:  // the Specializer plans without it for the GPU (PlanFeatures)
-      return Status(StatusCode::Unsupported, "no CUDA lowering for a batched GEMM yet");
+    case GroupKind::LayerNorm: DJ_RETURN_IF_ERROR(row_spec(plan, group, spec)); break;
     case GroupKind::Interpreted: return Status(StatusCode::Internal, "an interpreted group has no kernel");
   }
   DJ_RETURN_IF_ERROR(jit::cuda::validate_spec(spec).with_context(std::string(group_kind_name(group.kind)) + " group: "));

@@ -4,6 +4,10 @@
 // pass the same views (group_views), so a group's kernel arguments are the same
 // on every device.
 //
+// Every kernel group kind has a CUDA form: elementwise chains, GEMMs with their
+// whole epilogue (bias, ReLU, residual add, ReLU), batched GEMMs, and Softmax /
+// LayerNorm with their elementwise prologue computed in the row kernel.
+//
 // Concrete plans bake every extent into the source; generic plans (the
 // shape-generic tier) read extents and broadcast strides from DjKernelParams at
 // run time, with each input's broadcasting decided symbolically as on the CPU.

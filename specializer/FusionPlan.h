@@ -64,8 +64,8 @@ struct FusionGroup {
   int32_t prologue = 0;         // Softmax/LayerNorm: leading elementwise nodes of `nodes` fused before it
 };
 
-// What the planner may form, by the backend's abilities (the CUDA generator has
-// no residual epilogue or batched GEMM yet).
+// What the planner may form, by the backend's abilities (both backends take all
+// of these today; a backend without one turns it off in Specializer::plan_features).
 struct PlanFeatures {
   bool residual_epilogue = true;
   bool batched_gemm = true;

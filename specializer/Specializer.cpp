@@ -62,12 +62,7 @@ void Specializer::detach() {
 }
 
 PlanFeatures Specializer::plan_features() const {
-  PlanFeatures features;
-  if (options_.gpu) {  // what the CUDA generator does not have yet
-    features.residual_epilogue = false;
-    features.batched_gemm = false;
-    features.reduction_prologue = false;
-  }
+  PlanFeatures features;  // the CPU and CUDA lowerings both form every fusion
   return features;
 }
 

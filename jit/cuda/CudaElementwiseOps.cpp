@@ -3,6 +3,8 @@
 
 #include <cstdio>
 
+#include "jit/cuda/CudaSourceText.h"
+
 namespace dj::jit::cuda {
 namespace {
 
@@ -75,6 +77,22 @@ std::string elementwise_op_expression(const ElementwiseStep& step, const std::ve
     }
   }
   return out;
+}
+
+std::string elementwise_chain_function(const std::string& function_name, int num_inputs,
+                                       const std::vector<ElementwiseStep>& steps) {
+  std::string params;
+  for (int i = 0; i < num_inputs; ++i) params += cat(i ? ", " : "", "float x", i);
+  SourceWriter w;
+  w.line(0, "__device__ __forceinline__ float ", function_name, "(", params, ") {");
+  for (size_t s = 0; s < steps.size(); ++s) {
+    std::vector<std::string> operands;
+    for (int v : steps[s].operands) operands.push_back(v < num_inputs ? cat("x", v) : cat("t", v - num_inputs));
+    w.line(1, "const float t", s, " = ", elementwise_op_expression(steps[s], operands), ";");
+  }
+  w.line(1, "return t", steps.size() - 1, ";");
+  w.line(0, "}");
+  return w.text() + "\n";
 }
 
 std::string float_literal(float value) {

@@ -38,6 +38,7 @@ inline constexpr int kGemmTileK = 16;
 inline constexpr int kGemmBlock = kGemmThreadsPerSide * kGemmThreadsPerSide;
 inline constexpr int64_t kGemmMaxBlocksY = 65535;  // CUDA's limit on gridDim.y; the kernel loops beyond
 inline constexpr int64_t kGemmMaxBlocksX = int64_t(1) << 20;
+inline constexpr int64_t kGemmMaxBlocksZ = 65535;  // batched GEMM: one z-slice of blocks per matrix, looping beyond
 static_assert(kGemmTileM * kGemmTileK % kGemmBlock == 0 && kGemmTileK * kGemmTileN % kGemmBlock == 0,
               "each thread loads a whole number of tile elements");
 

@@ -73,15 +73,19 @@ Status fill_elementwise(const CudaKernelSpec& spec, const std::vector<Shape>& in
   return Status::ok_status();
 }
 
+// The rows' shape comes from x, or with a prologue from the output (the prologue's
+// inputs may all be rows or values, which do not tell the number of rows).
 Status fill_rows(const CudaKernelSpec& spec, const std::vector<Shape>& inputs, const Shape& output, DjKernelParams& p) {
-  const Shape& x = inputs[0];
-  DJ_CHECK(!x.empty(), InvalidArgument, "the input must have rank >= 1, got a scalar");
+  const size_t prologue = spec.prologue_views.size();
+  const Shape& x = prologue > 0 ? output : inputs[0];
+  DJ_CHECK(!x.empty(), InvalidArgument, prologue > 0 ? "the output" : "the input",
+           " must have rank >= 1, got a scalar");
   const int64_t cols = x.back(), rows = leading_product(x);
   if (spec.kind == CudaKernelKind::RowReduce)
     DJ_CHECK(cols >= 1 || rows == 0, InvalidArgument, "cannot reduce rows of length 0 (input ", shape_to_string(x), ")");
   if (!spec.generic)
     DJ_CHECK(rows == spec.rows && cols == spec.cols, InvalidArgument, "the kernel was generated for ", spec.rows, " x ",
-             spec.cols, " rows, called with ", shape_to_string(x));
+             spec.cols, " rows, called with ", prologue > 0 ? "output " : "", shape_to_string(x));
   const int64_t out_numel = shape_numel(output);
   if (spec.kind == CudaKernelKind::RowReduce) {
     DJ_CHECK(out_numel == rows, InvalidArgument, "the output ", shape_to_string(output), " must hold one value per row (",
@@ -91,10 +95,28 @@ Status fill_rows(const CudaKernelSpec& spec, const std::vector<Shape>& inputs, c
              InvalidArgument, "the output ", shape_to_string(output), " must have the input's rows ",
              shape_to_string(x));
   }
+  for (size_t i = 0; i < prologue; ++i) {
+    const Shape& in = inputs[i];
+    const int64_t numel = shape_numel(in);
+    switch (row_operand_view(spec.prologue_views[i])) {
+      case RowOperandView::Block:
+        DJ_CHECK(numel == rows * cols && (numel == 0 || (!in.empty() && in.back() == cols)), InvalidArgument,
+                 "prologue input ", i, " ", shape_to_string(in), " must be the row block [", rows, ", ", cols, "]");
+        break;
+      case RowOperandView::Row:
+        DJ_CHECK(numel == cols, InvalidArgument, "prologue input ", i, " ", shape_to_string(in),
+                 " must be one row of cols = ", cols, " elements");
+        break;
+      case RowOperandView::Scalar:
+        DJ_CHECK(numel == 1, InvalidArgument, "prologue input ", i, " ", shape_to_string(in), " must be one value");
+        break;
+    }
+  }
   if (spec.kind == CudaKernelKind::RowLayerNorm) {
-    const char* names[] = {"", "scale", "bias"};
-    for (size_t i = 1; i < inputs.size(); ++i)
-      DJ_CHECK(shape_numel(inputs[i]) == cols, InvalidArgument, names[i], " ", shape_to_string(inputs[i]),
+    const size_t first = prologue > 0 ? prologue : 1;
+    const char* names[] = {"scale", "bias"};
+    for (size_t i = first; i < inputs.size(); ++i)
+      DJ_CHECK(shape_numel(inputs[i]) == cols, InvalidArgument, names[i - first], " ", shape_to_string(inputs[i]),
                " must have cols = ", cols, " elements");
   }
   p.rows = rows;
@@ -113,6 +135,11 @@ Status fill_gemm(const CudaKernelSpec& spec, const std::vector<Shape>& inputs, c
   if (spec.has_bias)
     DJ_CHECK(shape_numel(inputs[2]) == n, InvalidArgument, "bias ", shape_to_string(inputs[2]), " must have n = ", n,
              " elements");
+  if (spec.has_residual) {
+    const Shape& r = inputs[spec.has_bias ? 3 : 2];
+    DJ_CHECK(shape_numel(r) == m * n && (m * n == 0 || (!r.empty() && r.back() == n)), InvalidArgument, "residual ",
+             shape_to_string(r), " must be the output's [", m, ", ", n, "]");
+  }
   if (!spec.generic)
     DJ_CHECK(m == spec.m && n == spec.n && k == spec.k, InvalidArgument, "the kernel was generated for m ", spec.m,
              ", n ", spec.n, ", k ", spec.k, ", called with A ", shape_to_string(a), " and B ", shape_to_string(b));
@@ -122,6 +149,39 @@ Status fill_gemm(const CudaKernelSpec& spec, const std::vector<Shape>& inputs, c
   p.cols = n;
   p.k = k;
   p.numel = m * n;
+  return Status::ok_status();
+}
+
+// A [batch..., m, k] x B [batch..., k, n] with equal batch dims (rank 2: batch 1).
+// The output's dims go to rank/extent: {batch, m, n}.
+Status fill_batched_gemm(const CudaKernelSpec& spec, const std::vector<Shape>& inputs, const Shape& output,
+                         DjKernelParams& p) {
+  const Shape &a = inputs[0], &b = inputs[1];
+  DJ_CHECK(a.size() >= 2 && a.size() == b.size(), InvalidArgument, "A ", shape_to_string(a), " and B ",
+           shape_to_string(b), " must be [batch..., m, k] and [batch..., k, n] of one rank >= 2");
+  DJ_CHECK(std::equal(a.begin(), a.end() - 2, b.begin()), InvalidArgument, "A ", shape_to_string(a), " and B ",
+           shape_to_string(b), " disagree on the batch dims");
+  const int64_t m = a[a.size() - 2], k = a.back(), n = b.back();
+  DJ_CHECK(b[b.size() - 2] == k, InvalidArgument, "A ", shape_to_string(a), " and B ", shape_to_string(b),
+           " disagree on the inner dimension");
+  int64_t batch = 1;
+  for (size_t d = 0; d + 2 < a.size(); ++d) batch *= a[d];
+  if (!spec.generic)
+    DJ_CHECK(batch == spec.batch && m == spec.m && n == spec.n && k == spec.k, InvalidArgument,
+             "the kernel was generated for batch ", spec.batch, ", m ", spec.m, ", n ", spec.n, ", k ", spec.k,
+             ", called with A ", shape_to_string(a), " and B ", shape_to_string(b));
+  const int64_t numel = batch * m * n;
+  DJ_CHECK(shape_numel(output) == numel && (numel == 0 || (output.size() >= 2 && output.back() == n &&
+                                                           output[output.size() - 2] == m)),
+           InvalidArgument, "the output ", shape_to_string(output), " must be [", batch, ", ", m, ", ", n, "]");
+  p.rows = m;
+  p.cols = n;
+  p.k = k;
+  p.numel = numel;
+  p.rank = 3;
+  p.extent[0] = batch;
+  p.extent[1] = m;
+  p.extent[2] = n;
   return Status::ok_status();
 }
 
@@ -159,6 +219,7 @@ Status fill_params(const CudaKernelSpec& spec, const std::vector<Shape>& input_s
     case CudaKernelKind::RowLayerNorm:
     case CudaKernelKind::RowReduce: status = fill_rows(spec, input_shapes, output_shape, params); break;
     case CudaKernelKind::Gemm: status = fill_gemm(spec, input_shapes, output_shape, params); break;
+    case CudaKernelKind::BatchedGemm: status = fill_batched_gemm(spec, input_shapes, output_shape, params); break;
   }
   return status.with_context(what);
 }
@@ -190,6 +251,16 @@ LaunchDims launch_dims(const CudaKernelSpec& spec, const DjKernelParams& params)
       dims.block_x = kGemmBlock;
       dims.grid_x = clamp_blocks(ceil_div(n, kGemmTileN), kGemmMaxBlocksX);
       dims.grid_y = clamp_blocks(ceil_div(m, kGemmTileM), kGemmMaxBlocksY);
+      break;
+    }
+    case CudaKernelKind::BatchedGemm: {
+      const int64_t m = spec.generic ? params.rows : spec.m;
+      const int64_t n = spec.generic ? params.cols : spec.n;
+      const int64_t batch = spec.generic ? params.extent[0] : spec.batch;
+      dims.block_x = kGemmBlock;
+      dims.grid_x = clamp_blocks(ceil_div(n, kGemmTileN), kGemmMaxBlocksX);
+      dims.grid_y = clamp_blocks(ceil_div(m, kGemmTileM), kGemmMaxBlocksY);
+      dims.grid_z = clamp_blocks(batch, kGemmMaxBlocksZ);
       break;
     }
   }

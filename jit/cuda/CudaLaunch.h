@@ -29,9 +29,12 @@ struct LaunchDims {
 // caller skips the launch. Grids are capped; the kernels loop over the rest.
 LaunchDims launch_dims(const CudaKernelSpec& spec, const DjKernelParams& params);
 
-// input_shapes in argument order (A, B, bias for Gemm; x, scale, bias for layer
-// norm). Row kinds take any rank >= 1: the last dim is cols, the others flatten
-// into rows; Gemm's A likewise flattens its leading dims into m.
+// input_shapes in argument order (A, B, bias, residual for Gemm; x or the
+// prologue's inputs, then scale, bias for layer norm). Row kinds take any rank >= 1:
+// the last dim is cols, the others flatten into rows (with a prologue the output
+// gives the rows; its inputs must fit their views); Gemm's A likewise flattens its
+// leading dims into m. BatchedGemm takes A [batch..., m, k] and B [batch..., k, n]
+// and sets rank 3, extent {batch, m, n}.
 Status fill_params(const CudaKernelSpec& spec, const std::vector<Shape>& input_shapes, const Shape& output_shape,
                    DjKernelParams& params);
 

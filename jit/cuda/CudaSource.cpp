@@ -24,6 +24,7 @@ Expected<CudaKernelSource> generate_cuda_kernel(const CudaKernelSpec& spec) {
       out.block_size = kRowBlock;
       break;
     case CudaKernelKind::Gemm:
+    case CudaKernelKind::BatchedGemm:
       out.source = gemm_kernel_source(spec);
       out.block_size = kGemmBlock;
       break;

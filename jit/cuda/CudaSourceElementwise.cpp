@@ -23,19 +23,7 @@ std::string in_name(size_t i) { return cat("in", i); }
 // The chain as one inline function of the inputs' values, so each path (and each
 // float4 lane) applies it with one call.
 std::string chain_function(const CudaKernelSpec& spec) {
-  const int inputs = static_cast<int>(spec.input_shapes.size());
-  std::string params;
-  for (int i = 0; i < inputs; ++i) params += cat(i ? ", " : "", "float x", i);
-  SourceWriter w;
-  w.line(0, "__device__ __forceinline__ float ", spec.name, "_chain(", params, ") {");
-  for (size_t s = 0; s < spec.steps.size(); ++s) {
-    std::vector<std::string> operands;
-    for (int v : spec.steps[s].operands) operands.push_back(v < inputs ? cat("x", v) : cat("t", v - inputs));
-    w.line(1, "const float t", s, " = ", elementwise_op_expression(spec.steps[s], operands), ";");
-  }
-  w.line(1, "return t", spec.steps.size() - 1, ";");
-  w.line(0, "}");
-  return w.text() + "\n";
+  return elementwise_chain_function(spec.name + "_chain", static_cast<int>(spec.input_shapes.size()), spec.steps);
 }
 
 std::string call_chain(const CudaKernelSpec& spec, const std::vector<std::string>& args) {

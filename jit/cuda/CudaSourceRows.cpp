@@ -80,36 +80,92 @@ struct RowWalk {
   std::string leader() const { return block ? "threadIdx.x == 0u" : "lane == 0"; }
 };
 
-std::string layer_norm_output(const CudaKernelSpec& spec, const std::string& x) {
-  return cat("(", x, " - mean) * inv * scale[j]", spec.num_inputs == 3 ? " + bias[j]" : "");
+// Where element j of the current row comes from: x itself, or the prologue applied
+// to its inputs' elements (the row block's, the row vector's, or a value loaded once).
+struct RowSource {
+  const CudaKernelSpec& spec;
+
+  bool prologue() const { return !spec.prologue_views.empty(); }
+  RowOperandView view(size_t i) const { return row_operand_view(spec.prologue_views[i]); }
+  std::string function() const { return spec.name + "_prologue"; }
+
+  // At the top of the kernel: the input pointers (and the prologue's one-value operands).
+  void declare_inputs(SourceWriter& e, int in) const {
+    if (!prologue()) {
+      e.line(in, "const float* __restrict__ x = p.in[0];");
+      return;
+    }
+    for (size_t i = 0; i < spec.prologue_views.size(); ++i) {
+      if (view(i) == RowOperandView::Scalar)
+        e.line(in, "const float s", i, " = p.in[", i, "][0];");
+      else
+        e.line(in, "const float* __restrict__ in", i, " = p.in[", i, "];");
+    }
+  }
+  // At the top of each row: pointers to the row in the row-block operands.
+  void declare_row(SourceWriter& e, int in) const {
+    if (!prologue()) {
+      e.line(in, "const float* xr = x + row * cols;");
+      return;
+    }
+    for (size_t i = 0; i < spec.prologue_views.size(); ++i)
+      if (view(i) == RowOperandView::Block) e.line(in, "const float* r", i, " = in", i, " + row * cols;");
+  }
+  // Element j of the row (j: a C expression without side effects).
+  std::string at(const std::string& j) const {
+    if (!prologue()) return cat("xr[", j, "]");
+    std::string call = function() + "(";
+    for (size_t i = 0; i < spec.prologue_views.size(); ++i) {
+      call += i ? ", " : "";
+      switch (view(i)) {
+        case RowOperandView::Block: call += cat("r", i, "[", j, "]"); break;
+        case RowOperandView::Row: call += cat("in", i, "[", j, "]"); break;
+        case RowOperandView::Scalar: call += cat("s", i); break;
+      }
+    }
+    return call + ")";
+  }
+  // The first input after the rows' own (LayerNorm's scale).
+  size_t first_parameter() const { return prologue() ? spec.prologue_views.size() : 1; }
+};
+
+bool layer_norm_has_bias(const CudaKernelSpec& spec) {
+  return spec.num_inputs == static_cast<int>(RowSource{spec}.first_parameter()) + 2;
 }
 
-// The body of one row, streaming x from memory in every pass (any cols).
+std::string layer_norm_output(const CudaKernelSpec& spec, const std::string& x) {
+  return cat("(", x, " - mean) * inv * scale[j]", layer_norm_has_bias(spec) ? " + bias[j]" : "");
+}
+
+// The body of one row, streaming x from memory in every pass (any cols); a prologue
+// is evaluated again in each pass (it is cheap next to the reads it saves).
 void emit_streaming_row(SourceWriter& e, int in, const CudaKernelSpec& spec, const RowWalk& w) {
+  const RowSource src{spec};
+  const std::string xj = src.at("j");
   switch (spec.kind) {
     case CudaKernelKind::RowSoftmax:
       e.line(in, "float m = -INFINITY;");
-      e.line(in, w.loop("m = dj_max(m, xr[j]);"));
+      e.line(in, w.loop(cat("m = dj_max(m, ", xj, ");")));
       e.line(in, "m = ", w.reduce(Combine::Max, "m"), ";");
       e.line(in, "float s = 0.0f;");
-      e.line(in, w.loop("s += expf(xr[j] - m);"));
+      e.line(in, w.loop(cat("s += expf(", xj, " - m);")));
       e.line(in, "const float inv = 1.0f / ", w.reduce(Combine::Sum, "s"), ";");
-      e.line(in, w.loop("yr[j] = expf(xr[j] - m) * inv;"));
+      e.line(in, w.loop(cat("yr[j] = expf(", xj, " - m) * inv;")));
       return;
     case CudaKernelKind::RowLayerNorm:
       e.line(in, "float s = 0.0f;");
-      e.line(in, w.loop("s += xr[j];"));
+      e.line(in, w.loop(cat("s += ", xj, ";")));
       e.line(in, "const float mean = ", w.reduce(Combine::Sum, "s"), " / (float)cols;");
       e.line(in, "float q = 0.0f;");
-      e.line(in, w.loop("{ const float d = xr[j] - mean; q += d * d; }"));
+      e.line(in, w.loop(cat("{ const float d = ", xj, " - mean; q += d * d; }")));
       e.line(in, "const float var = ", w.reduce(Combine::Sum, "q"), " / (float)cols;");
       e.line(in, "const float inv = 1.0f / sqrtf(var + ", float_literal(spec.epsilon), ");");
-      e.line(in, w.loop(cat("yr[j] = ", layer_norm_output(spec, "xr[j]"), ";")));
+      e.line(in, w.loop(cat("yr[j] = ", layer_norm_output(spec, xj), ";")));
       return;
     default: {
       const Combine c = reduce_combine(spec.reduce);
       e.line(in, "float a = ", combine_identity(c), ";");
-      e.line(in, w.loop(cat("a = ", combine_apply(c, "a", "xr[j]"), ";")));
+      e.line(in, w.loop(cat("a = ", combine_apply(c, "a", xj), ";")));
       e.line(in, "a = ", w.reduce(c, "a"), ";");
       e.line(in, "if (", w.leader(), ") y[row] = ", spec.reduce == RowReduceOp::Mean ? "a / (float)cols" : "a", ";");
       return;
@@ -120,6 +176,7 @@ void emit_streaming_row(SourceWriter& e, int in, const CudaKernelSpec& spec, con
 // The body of one row for a concrete warp-per-row softmax or layer norm: the row
 // stays in registers (v[t] holds element lane + 32 t), so x is read once.
 void emit_cached_warp_row(SourceWriter& e, int in, const CudaKernelSpec& spec) {
+  const std::string xj = RowSource{spec}.at("j");
   const int64_t per_lane = (spec.cols + kWarpSize - 1) / kWarpSize;
   const bool ragged = spec.cols % kWarpSize != 0;  // the last pass has lanes beyond cols
   auto loop = [&](const std::string& body) {
@@ -135,7 +192,7 @@ void emit_cached_warp_row(SourceWriter& e, int in, const CudaKernelSpec& spec) {
   e.line(in, "float v[", per_lane, "];");
   if (spec.kind == CudaKernelKind::RowSoftmax) {
     e.line(in, "float m = -INFINITY;");
-    loop(cat("v[t] = ", guarded("xr[j]", "-INFINITY"), "; m = dj_max(m, v[t]);"));
+    loop(cat("v[t] = ", guarded(xj, "-INFINITY"), "; m = dj_max(m, v[t]);"));
     e.line(in, "m = dj_warp_max(m);");
     e.line(in, "float s = 0.0f;");
     loop(cat("v[t] = ", guarded("expf(v[t] - m)", "0.0f"), "; s += v[t];"));
@@ -143,7 +200,7 @@ void emit_cached_warp_row(SourceWriter& e, int in, const CudaKernelSpec& spec) {
     loop(cat(ragged ? "if (j < cols) " : "", "yr[j] = v[t] * inv;"));
   } else {
     e.line(in, "float s = 0.0f;");
-    loop(cat("v[t] = ", guarded("xr[j]", "0.0f"), "; s += v[t];"));
+    loop(cat("v[t] = ", guarded(xj, "0.0f"), "; s += v[t];"));
     e.line(in, "const float mean = dj_warp_sum(s) / (float)cols;");
     e.line(in, "float q = 0.0f;");
     loop(cat("const float d = ", guarded("v[t] - mean", "0.0f"), "; q += d * d;"));
@@ -159,7 +216,7 @@ void emit_warp_rows(SourceWriter& e, int in, const CudaKernelSpec& spec, bool ca
   e.line(in, "const int lane = (int)(threadIdx.x % 32u);");
   e.line(in, "for (long long row = (long long)blockIdx.x * ", per_block, " + threadIdx.x / 32u; row < rows; row += ",
          "(long long)gridDim.x * ", per_block, ") {");
-  e.line(in + 1, "const float* xr = x + row * cols;");
+  RowSource{spec}.declare_row(e, in + 1);
   if (spec.kind != CudaKernelKind::RowReduce) e.line(in + 1, "float* yr = y + row * cols;");
   if (cached)
     emit_cached_warp_row(e, in + 1, spec);
@@ -171,7 +228,7 @@ void emit_warp_rows(SourceWriter& e, int in, const CudaKernelSpec& spec, bool ca
 void emit_block_rows(SourceWriter& e, int in, const CudaKernelSpec& spec) {
   e.line(in, "// one block per row");
   e.line(in, "for (long long row = blockIdx.x; row < rows; row += gridDim.x) {");
-  e.line(in + 1, "const float* xr = x + row * cols;");
+  RowSource{spec}.declare_row(e, in + 1);
   if (spec.kind != CudaKernelKind::RowReduce) e.line(in + 1, "float* yr = y + row * cols;");
   emit_streaming_row(e, in + 1, spec, RowWalk{true});
   e.line(in, "}");
@@ -186,14 +243,21 @@ std::string row_kernel_source(const CudaKernelSpec& spec) {
   if (spec.kind == CudaKernelKind::RowReduce) summary = cat(row_reduce_op_name(spec.reduce), ", ");
   summary += spec.generic ? std::string("rows and cols at run time")
                           : cat(spec.rows, " x ", spec.cols, warp ? ", a warp per row" : ", a block per row");
+  if (!spec.prologue_views.empty())
+    summary += cat(", x computed by a prologue of ", spec.steps.size(), spec.steps.size() == 1 ? " op" : " ops",
+                   " from ", spec.prologue_views.size(), spec.prologue_views.size() == 1 ? " input" : " inputs");
   SourceWriter e;
   e.append(kernel_preamble(spec, summary));
   e.append(reduction_helpers(combines_of(spec), block));
+  const RowSource src{spec};
+  if (src.prologue())
+    e.append(elementwise_chain_function(src.function(), static_cast<int>(spec.prologue_views.size()), spec.steps));
   e.line(0, kernel_signature(spec.name, kRowBlock), " {");
-  e.line(1, "const float* __restrict__ x = p.in[0];");
+  src.declare_inputs(e, 1);
   if (spec.kind == CudaKernelKind::RowLayerNorm) {
-    e.line(1, "const float* __restrict__ scale = p.in[1];");
-    if (spec.num_inputs == 3) e.line(1, "const float* __restrict__ bias = p.in[2];");
+    const size_t first = src.first_parameter();
+    e.line(1, "const float* __restrict__ scale = p.in[", first, "];");
+    if (layer_norm_has_bias(spec)) e.line(1, "const float* __restrict__ bias = p.in[", first + 1, "];");
   }
   e.line(1, "float* __restrict__ y = p.out;");
   e.line(1, "const long long rows = ", spec.generic ? std::string("p.rows") : ll_literal(spec.rows), ";");

@@ -10,6 +10,12 @@
 // cols >= 1 works. A generic kernel holds both forms and picks by p.cols, as
 // launch_dims does. Both loop over rows (grid-stride), so any rows >= 0 works.
 //
+// With a prologue (RowSoftmax/RowLayerNorm), x is never read: element j of a row is
+// the prologue's chain applied to its inputs' elements (the row block's [row, j], the
+// row vector's [j], a value loaded once per thread), computed where x would be
+// loaded: once per element in the register-cached warp form, once per pass in the
+// streaming forms.
+//
 // Numerics follow the CPU reference: softmax subtracts the row max (NaN-propagating)
 // before exp and scales by 1/sum; layer norm takes the mean, then the biased
 // variance in a second pass over (x - mean), then (x - mean) * (1/sqrt(var + eps))

@@ -20,10 +20,10 @@
 //   in[i]            device pointers of the inputs, in argument order
 //   out              the one output
 //   numel            elements of the output
-//   rows, cols       row kinds: rows of length cols; Gemm: m (rows) and n (cols)
-//   k                Gemm: the inner dimension
-//   rank             Elementwise: the number of meaningful entries of extent
-//   extent[d]        Elementwise: output dims, row-major
+//   rows, cols       row kinds: rows of length cols; Gemm, BatchedGemm: m (rows) and n (cols)
+//   k                Gemm, BatchedGemm: the inner dimension
+//   rank             Elementwise: the number of meaningful entries of extent; BatchedGemm: 3
+//   extent[d]        Elementwise: output dims, row-major; BatchedGemm: {batch, m, n}
 //   in_stride[i][d]  element stride of input i along output dim d (0 where broadcast)
 #define DJ_KERNEL_PARAMS_DEFINITION                                \
   struct DjKernelParams {                                          \

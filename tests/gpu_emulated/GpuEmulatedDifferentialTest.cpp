@@ -87,6 +87,13 @@ TEST(GpuEmulatedDifferential, TinyEncoderVariableSequences) {
   for (const auto& in : testdata_inputs("tiny_encoder", 1)) t.check(in, 3, "testdata " + in[0].describe());
   for (int64_t seq : {5, 17, 64, 5}) t.check({random_f32({2, seq, 32}, seq, 1.0f)}, 3, "seq " + std::to_string(seq));
   t.expect_healthy();
+  // The encoder's attention and residuals fuse on the GPU as on the CPU.
+  auto specs = t.specializer->specializations(0);
+  ASSERT_FALSE(specs.empty());
+  const std::string plan = specs[0]->info().plan_text;
+  EXPECT_NE(plan.find("batched gemm: MatMul"), std::string::npos) << plan;
+  EXPECT_NE(plan.find("gemm: MatMul Add Add"), std::string::npos) << plan;
+  EXPECT_NE(plan.find("softmax: Div Softmax"), std::string::npos) << plan;
 }
 
 TEST(GpuEmulatedDifferential, EarlyExitBothBranches) {

@@ -87,6 +87,40 @@ inline CudaKernelSpec gemm_spec(const std::string& name, int64_t m, int64_t n, i
   return spec;
 }
 
+inline CudaKernelSpec residual_gemm_spec(const std::string& name, int64_t m, int64_t n, int64_t k, bool bias, bool relu,
+                                         bool relu_after, bool generic = false) {
+  CudaKernelSpec spec = gemm_spec(name, m, n, k, bias, relu, generic);
+  spec.has_residual = true;
+  spec.relu_after_residual = relu_after;
+  return spec;
+}
+
+inline CudaKernelSpec batched_gemm_spec(const std::string& name, int64_t batch, int64_t m, int64_t n, int64_t k,
+                                        bool generic = false) {
+  CudaKernelSpec spec = gemm_spec(name, m, n, k, false, false, generic);
+  spec.kind = CudaKernelKind::BatchedGemm;
+  spec.batch = batch;
+  return spec;
+}
+
+// A softmax or layer norm (with bias) whose rows are `steps` of the prologue inputs `views`.
+inline CudaKernelSpec prologue_row_spec(CudaKernelKind kind, const std::string& name, int64_t rows, int64_t cols,
+                                        const std::vector<Shape>& views, const std::vector<ElementwiseStep>& steps,
+                                        bool generic = false) {
+  CudaKernelSpec spec = row_spec(kind, name, rows, cols, generic);
+  spec.prologue_views = views;
+  spec.steps = steps;
+  spec.num_inputs = static_cast<int>(views.size()) + (kind == CudaKernelKind::RowLayerNorm ? 2 : 0);
+  return spec;
+}
+
+// (x * s + b) over [rows, cols]: the block x, a scalar s, a row b; then a residual
+// block r added, through a Tanh (a DAG: x is read twice).
+inline std::vector<ElementwiseStep> prologue_steps() {
+  return {{"Mul", {0, 1}}, {"Add", {4, 2}}, {"Tanh", {0}}, {"Add", {5, 6}}, {"Add", {7, 3}}};
+}
+inline std::vector<Shape> prologue_views(int64_t rows, int64_t cols) { return {{rows, cols}, {1}, {cols}, {rows, cols}}; }
+
 // One spec of each form the generators have (kind x concrete/generic x path).
 inline std::vector<CudaKernelSpec> spec_catalog() {
   const std::vector<ElementwiseStep> add_relu = {{"Add", {0, 1}}, {"Relu", {2}}};
@@ -105,6 +139,16 @@ inline std::vector<CudaKernelSpec> spec_catalog() {
       row_spec(CudaKernelKind::RowReduce, "reduce_generic", 0, 0, true),
       gemm_spec("gemm_bias_relu", 100, 70, 33, true, true),
       gemm_spec("gemm_generic", 0, 0, 0, false, false, true),
+      residual_gemm_spec("gemm_residual", 100, 70, 33, true, true, true),
+      residual_gemm_spec("gemm_residual_generic", 0, 0, 0, false, false, false, true),
+      batched_gemm_spec("batched_gemm", 7, 65, 33, 17),
+      batched_gemm_spec("batched_gemm_generic", 0, 0, 0, 0, true),
+      prologue_row_spec(CudaKernelKind::RowSoftmax, "softmax_prologue_warp", 9, 45, prologue_views(9, 45),
+                        prologue_steps()),
+      prologue_row_spec(CudaKernelKind::RowLayerNorm, "layernorm_prologue_block", 3, 2000, prologue_views(3, 2000),
+                        prologue_steps()),
+      prologue_row_spec(CudaKernelKind::RowSoftmax, "softmax_prologue_generic", 0, 0, prologue_views(4, 8),
+                        prologue_steps(), true),
   };
   CudaKernelSpec with_flags = elementwise_spec("ew_generic_flags", {4, 16}, {{4, 16}, {1}}, add_relu, true);
   with_flags.input_broadcast = {{false, false}, {true, true}};

@@ -1,6 +1,6 @@
 // fill_params and launch_dims: the params of a call (extents, strides, rows,
-// cols, m/n/k) against hand-computed values, refusals with their reasons, and
-// grids that cover the work without exceeding CUDA's limits.
+// cols, m/n/k, batch) against hand-computed values, refusals with their reasons,
+// and grids that cover the work without exceeding CUDA's limits.
 #include <gtest/gtest.h>
 
 #include "jit/cuda/CudaBroadcastLayout.h"
@@ -10,8 +10,13 @@
 namespace dj::jit::cuda {
 namespace {
 
+using testing::batched_gemm_spec;
 using testing::elementwise_spec;
 using testing::gemm_spec;
+using testing::prologue_row_spec;
+using testing::prologue_steps;
+using testing::prologue_views;
+using testing::residual_gemm_spec;
 using testing::row_spec;
 
 const std::vector<ElementwiseStep> kAdd = {{"Add", {0, 1}}};
@@ -173,6 +178,74 @@ TEST(CudaLaunch, GemmParams) {
   EXPECT_NE(refusal(concrete, {{6, 4}, {4, 7}}, {6, 7}).find("generated for m 6, n 7, k 5"), std::string::npos);
 }
 
+TEST(CudaLaunch, ResidualGemmParams) {
+  auto spec = residual_gemm_spec("gemm_residual", 0, 0, 0, true, true, true, true);
+  DjKernelParams p = filled(spec, {{2, 3, 5}, {5, 7}, {7}, {2, 3, 7}}, {2, 3, 7});
+  EXPECT_EQ(p.rows, 6);
+  EXPECT_EQ(p.cols, 7);
+  EXPECT_EQ(p.k, 5);
+  EXPECT_EQ(p.numel, 42);
+  EXPECT_TRUE(filled(spec, {{6, 5}, {5, 7}, {7}, {6, 7}}, {6, 7}).numel == 42);  // the [m, n] view
+  EXPECT_NE(refusal(spec, {{6, 5}, {5, 7}, {7}, {6, 6}}, {6, 7}).find("residual [6,6] must be the output's [6, 7]"),
+            std::string::npos);
+  EXPECT_NE(refusal(spec, {{6, 5}, {5, 7}, {7}, {7, 6}}, {6, 7}).find("residual [7,6]"), std::string::npos);
+  EXPECT_NE(refusal(spec, {{6, 5}, {5, 7}, {7}}, {6, 7}).find("takes 4 inputs, got 3"), std::string::npos);
+  auto no_bias = residual_gemm_spec("gemm_residual_c", 6, 7, 5, false, false, false);
+  EXPECT_EQ(filled(no_bias, {{6, 5}, {5, 7}, {6, 7}}, {6, 7}).numel, 42);
+  EXPECT_NE(refusal(no_bias, {{6, 5}, {5, 7}, {7}}, {6, 7}).find("residual [7] must be"), std::string::npos);
+}
+
+TEST(CudaLaunch, BatchedGemmParams) {
+  auto spec = batched_gemm_spec("batched", 0, 0, 0, 0, true);
+  DjKernelParams p = filled(spec, {{2, 3, 4, 5}, {2, 3, 5, 7}}, {2, 3, 4, 7});
+  EXPECT_EQ(p.rank, 3);
+  EXPECT_EQ(p.extent[0], 6);  // the batch dims flatten
+  EXPECT_EQ(p.extent[1], 4);
+  EXPECT_EQ(p.extent[2], 7);
+  EXPECT_EQ(p.rows, 4);
+  EXPECT_EQ(p.cols, 7);
+  EXPECT_EQ(p.k, 5);
+  EXPECT_EQ(p.numel, 168);
+  EXPECT_EQ(filled(spec, {{9, 5}, {5, 2}}, {9, 2}).extent[0], 1);  // rank 2: one matrix
+  EXPECT_NE(refusal(spec, {{2, 4, 5}, {3, 5, 7}}, {2, 4, 7}).find("disagree on the batch dims"), std::string::npos);
+  EXPECT_NE(refusal(spec, {{2, 4, 5}, {2, 6, 7}}, {2, 4, 7}).find("disagree on the inner dimension"), std::string::npos);
+  EXPECT_NE(refusal(spec, {{2, 4, 5}, {5, 7}}, {2, 4, 7}).find("of one rank >= 2"), std::string::npos);
+  EXPECT_NE(refusal(spec, {{2, 4, 5}, {2, 5, 7}}, {2, 7, 4}).find("must be [2, 4, 7]"), std::string::npos);
+  auto concrete = batched_gemm_spec("batched_c", 7, 4, 3, 5);
+  EXPECT_EQ(filled(concrete, {{7, 4, 5}, {7, 5, 3}}, {7, 4, 3}).extent[0], 7);
+  EXPECT_NE(refusal(concrete, {{6, 4, 5}, {6, 5, 3}}, {6, 4, 3}).find("generated for batch 7, m 4, n 3, k 5"),
+            std::string::npos);
+}
+
+TEST(CudaLaunch, PrologueRowParams) {
+  // Rows come from the output; each prologue input must fit its view.
+  auto spec = prologue_row_spec(CudaKernelKind::RowLayerNorm, "ln_prologue", 0, 0, prologue_views(4, 8),
+                                prologue_steps(), true);
+  const Shape x = {2, 3, 8};
+  DjKernelParams p = filled(spec, {x, {1}, {8}, x, {8}, {8}}, x);
+  EXPECT_EQ(p.rows, 6);
+  EXPECT_EQ(p.cols, 8);
+  EXPECT_EQ(p.numel, 48);
+  EXPECT_EQ(filled(spec, {{6, 8}, {}, {1, 8}, {6, 8}, {8}, {8}}, {6, 8}).rows, 6);  // scalar [] and row [1, 8] fit too
+  EXPECT_NE(refusal(spec, {{6, 8}, {1}, {6}, {6, 8}, {8}, {8}}, {6, 8}).find("prologue input 2 [6] must be one row"),
+            std::string::npos);
+  EXPECT_NE(refusal(spec, {{6, 8}, {2}, {8}, {6, 8}, {8}, {8}}, {6, 8}).find("prologue input 1 [2] must be one value"),
+            std::string::npos);
+  EXPECT_NE(refusal(spec, {{6, 8}, {1}, {8}, {5, 8}, {8}, {8}}, {6, 8})
+                .find("prologue input 3 [5,8] must be the row block [6, 8]"),
+            std::string::npos);
+  EXPECT_NE(refusal(spec, {{6, 8}, {1}, {8}, {6, 8}, {7}, {8}}, {6, 8}).find("scale [7] must have cols = 8"),
+            std::string::npos);
+  EXPECT_NE(refusal(spec, {{6, 8}, {1}, {8}, {6, 8}, {8}, {9}}, {6, 8}).find("bias [9] must have cols = 8"),
+            std::string::npos);
+  EXPECT_NE(refusal(spec, {{6, 8}, {1}, {8}, {6, 8}, {8}}, {6, 8}).find("takes 6 inputs, got 5"), std::string::npos);
+  auto concrete = prologue_row_spec(CudaKernelKind::RowSoftmax, "sm_prologue", 6, 8, prologue_views(6, 8),
+                                    prologue_steps());
+  EXPECT_EQ(filled(concrete, {{6, 8}, {1}, {8}, {6, 8}}, {6, 8}).rows, 6);
+  EXPECT_NE(refusal(concrete, {{5, 8}, {1}, {8}, {5, 8}}, {5, 8}).find("generated for 6 x 8 rows, called with output [5,8]"),
+            std::string::npos);
+}
+
 TEST(CudaLaunch, DimsCoverTheWorkWithinLimits) {
   // Elementwise, flat: 4 elements a thread-iteration; index path: 1.
   auto flat = elementwise_spec("flat", {1000, 1000}, {{1000, 1000}, {1}}, kAdd);
@@ -209,6 +282,25 @@ TEST(CudaLaunch, DimsCoverTheWorkWithinLimits) {
   d = launch_dims(gemm, filled(gemm, {{int64_t(1) << 23, 1}, {1, 1}}, {int64_t(1) << 23, 1}));
   EXPECT_EQ(d.grid_y, 65535u);
   EXPECT_EQ(d.grid_x, 1u);
+
+  // Batched: the same tiles, one z-slice per matrix (capped at 65535; the kernel loops).
+  auto batched = batched_gemm_spec("bg", 0, 0, 0, 0, true);
+  d = launch_dims(batched, filled(batched, {{7, 100, 3}, {7, 3, 130}}, {7, 100, 130}));
+  EXPECT_EQ(d.grid_x, 3u);
+  EXPECT_EQ(d.grid_y, 2u);
+  EXPECT_EQ(d.grid_z, 7u);
+  EXPECT_EQ(d.block_x, 256u);
+  d = launch_dims(batched, filled(batched, {{100000, 2, 2}, {100000, 2, 2}}, {100000, 2, 2}));
+  EXPECT_EQ(d.grid_z, 65535u);
+  auto concrete_batched = batched_gemm_spec("bg_c", 12, 65, 1, 4);
+  d = launch_dims(concrete_batched, filled(concrete_batched, {{12, 65, 4}, {12, 4, 1}}, {12, 65, 1}));
+  EXPECT_EQ(d.grid_x, 1u);
+  EXPECT_EQ(d.grid_y, 2u);
+  EXPECT_EQ(d.grid_z, 12u);
+  // A prologue does not change the row grid: 8 rows a block for 77 columns.
+  auto prologue = prologue_row_spec(CudaKernelKind::RowSoftmax, "smp", 1000, 77, prologue_views(1000, 77),
+                                    prologue_steps());
+  EXPECT_EQ(launch_dims(prologue, filled(prologue, {{1000, 77}, {1}, {77}, {1000, 77}}, {1000, 77})).grid_x, 125u);
 }
 
 TEST(CudaLaunch, BlockSizeMatchesTheGeneratedKernel) {
