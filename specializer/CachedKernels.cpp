@@ -66,7 +66,7 @@ Expected<ParsedKernel> parse_kernel_metadata(const std::string& metadata) {
   ParsedKernel parsed;
   LoweredGroup& g = parsed.group;
   int kind = 0, generic = 0;
-  if (!(is >> word >> kind) || word != "kind" || kind < 0 || kind > static_cast<int>(GroupKind::BatchedGemm)) return malformed("kind");
+  if (!(is >> word >> kind) || word != "kind" || kind < 0 || kind > static_cast<int>(GroupKind::Conv)) return malformed("kind");
   if (!(is >> word >> generic) || word != "generic") return malformed("generic");
   g.kind = static_cast<GroupKind>(kind);
   g.generic = generic != 0;

@@ -128,6 +128,8 @@ Expected<CudaKernelSpec> cuda_spec_for_group(const FusionPlan& plan, const Fusio
       break;
     case GroupKind::Softmax:
     case GroupKind::LayerNorm: DJ_RETURN_IF_ERROR(row_spec(plan, group, spec)); break;
+    case GroupKind::Conv:  // the Specializer plans without it for the GPU (PlanFeatures)
+      return Status(StatusCode::Unsupported, "no CUDA lowering for a Conv yet");
     case GroupKind::Interpreted: return Status(StatusCode::Internal, "an interpreted group has no kernel");
   }
   DJ_RETURN_IF_ERROR(jit::cuda::validate_spec(spec).with_context(std::string(group_kind_name(group.kind)) + " group: "));

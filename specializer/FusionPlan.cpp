@@ -182,6 +182,19 @@ class Planner {
     return true;
   }
 
+  // A 2-D f32 Conv with concrete shapes (its geometry is checked when lowered).
+  bool conv_ok(const Node& n) const {
+    if (!features_.conv || plan_.generic || n.op_type != "Conv" || !n.domain.empty() || n.inputs.size() < 2) return false;
+    ValueId x = n.inputs[0], w = n.inputs[1];
+    if (!is_f32(g_, x) || !is_f32(g_, w) || !nonempty(x) || !nonempty(w) || !nonempty(n.outputs[0])) return false;
+    if (shape(x).size() != 4 || shape(w).size() != 4) return false;
+    if (n.inputs.size() > 2 && n.inputs[2] != kNoValue) {
+      ValueId b = n.inputs[2];
+      if (!is_f32(g_, b) || shape_numel(shape(b)) != shape(w)[0]) return false;
+    }
+    return true;
+  }
+
   bool softmax_ok(const Node& n) const {
     if (n.op_type != "Softmax" || !is_f32(g_, n.inputs[0]) || !nonempty(n.inputs[0])) return false;
     int64_t rank = static_cast<int64_t>(shape(n.inputs[0]).size());
@@ -270,6 +283,14 @@ class Planner {
       if (has_c) group.gemm_bias = n.inputs[2];  // ONNX Gemm's C: already this group's bias
       // Epilogue: + bias[N] (unless Gemm's C is one), Relu, + a residual, Relu.
       fold_epilogue(group, internal, out, next, /*bias=*/!has_c);
+      group.output = out;
+    } else if (conv_ok(n)) {
+      group.kind = GroupKind::Conv;
+      group.nodes.push_back(first);
+      add_inputs(group, n, internal);
+      if (n.inputs.size() > 2 && n.inputs[2] != kNoValue) group.gemm_bias = n.inputs[2];
+      ValueId out = n.outputs[0];
+      fold_epilogue(group, internal, out, next, /*bias=*/false);
       group.output = out;
     } else if (batched_gemm_ok(n)) {
       group.kind = GroupKind::BatchedGemm;
@@ -412,6 +433,7 @@ const char* group_kind_name(GroupKind kind) {
     case GroupKind::Interpreted: return "interpreted";
     case GroupKind::LayerNorm: return "layernorm";
     case GroupKind::BatchedGemm: return "batched gemm";
+    case GroupKind::Conv: return "conv";
   }
   return "?";
 }

@@ -12,6 +12,9 @@
 //                shape, then optionally Relu again) folded into its epilogue;
 //   BatchedGemm  MatMul of A[b..., M, K] by B[b..., K, N] with equal batch dims
 //                (attention's Q·Kᵀ and P·V): one kernel over the whole batch;
+//   Conv         2-D NCHW Conv (any strides, dilations, pads, groups; its B as the
+//                bias) with the same Relu / residual Add / Relu epilogue as Gemm
+//                (exact plans only);
 //   Softmax      Softmax over the last axis (f32);
 //   LayerNorm    LayerNormalization over the last axis (f32, Scale/B of that size,
 //                no Mean/InvStdDev outputs asked for);
@@ -46,7 +49,7 @@
 
 namespace dj::specializer {
 
-enum class GroupKind { Elementwise, Gemm, Softmax, Interpreted, LayerNorm, BatchedGemm };
+enum class GroupKind { Elementwise, Gemm, Softmax, Interpreted, LayerNorm, BatchedGemm, Conv };
 const char* group_kind_name(GroupKind kind);
 
 struct FusionGroup {
@@ -70,6 +73,7 @@ struct PlanFeatures {
   bool residual_epilogue = true;
   bool batched_gemm = true;
   bool reduction_prologue = true;
+  bool conv = true;
 };
 
 // How a prologue input lines up with the [M, N] rows of its Softmax/LayerNorm.

@@ -4,18 +4,21 @@
 #include <Halide.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <set>
 #include <sstream>
 #include <unordered_map>
 
 #include "jit/BatchedGemmPipeline.h"
+#include "jit/ConvPipeline.h"
 #include "jit/ElementwiseSchedule.h"
 #include "jit/FastMath.h"
 #include "jit/GemmPipeline.h"
 #include "jit/KernelCompiler.h"
 #include "jit/LayerNormPipeline.h"
 #include "jit/SoftmaxPipeline.h"
+#include "runtime/ops/ConvGeometry.h"
 #include "specializer/SharedKernels.h"
 
 namespace dj::specializer {
@@ -219,6 +222,65 @@ Expected<LoweredGroup> lower_batched_gemm(const FusionPlan& plan, const FusionGr
   return lowered;
 }
 
+// The Conv's geometry for the plan's shapes, as the jit pipeline takes it.
+Expected<jit::ConvShape> conv_shape(const FusionPlan& plan, const Node& node) {
+  const Shape& x = plan.shape(node.inputs[0]);
+  const Shape& w = plan.shape(node.inputs[1]);
+  DJ_ASSIGN_OR_RETURN(WindowAttrs attrs, read_window_attrs(node, "Conv", 2, {w[2], w[3]}));
+  DJ_ASSIGN_OR_RETURN(WindowGeometry geo, forward_geometry(attrs, "Conv", {x[2], x[3]}));
+  jit::ConvShape s;
+  auto narrow = [](int64_t v) { return static_cast<int>(std::clamp<int64_t>(v, INT32_MIN, INT32_MAX)); };
+  s.n = narrow(x[0]), s.c = narrow(x[1]), s.h = narrow(x[2]), s.w = narrow(x[3]);
+  s.co = narrow(w[0]), s.kh = narrow(w[2]), s.kw = narrow(w[3]);
+  s.stride_h = narrow(geo.stride[0]), s.stride_w = narrow(geo.stride[1]);
+  s.dilation_h = narrow(geo.dilation[0]), s.dilation_w = narrow(geo.dilation[1]);
+  s.pad_top = narrow(geo.pad_begin[0]), s.pad_left = narrow(geo.pad_begin[1]);
+  s.pad_bottom = narrow(geo.pad_end[0]), s.pad_right = narrow(geo.pad_end[1]);
+  s.group = narrow(node.attr_int("group", 1));
+  DJ_RETURN_IF_ERROR(jit::check_conv_shape(s));
+  const Shape& out = plan.shape(node.outputs[0]);
+  if (out != Shape{s.n, s.co, s.out_h(), s.out_w()})
+    return make_error(StatusCode::Internal, "Conv output ", shape_to_string(out), " disagrees with its geometry ",
+                      s.to_string());
+  return s;
+}
+
+Expected<LoweredGroup> lower_conv(const FusionPlan& plan, const FusionGroup& group, const BufferRules& rules,
+                                  std::vector<Halide::Argument>& args, Func& out) {
+  const Node& node = plan.graph->nodes[static_cast<size_t>(group.nodes[0])];
+  LoweredGroup lowered = group_views(plan, group);
+  DJ_ASSIGN_OR_RETURN(jit::ConvShape shape, conv_shape(plan, node));
+  ImageParam x = rules.input(lowered.input_views[0], "X");
+  ImageParam w = rules.input(lowered.input_views[1], "W");
+  args.push_back(x);
+  args.push_back(w);
+  Var cx("cx"), cy("cy"), cc("cc"), cn("cn");
+  jit::ConvDefinition def;
+  def.input = Func("conv_in");
+  def.input(cx, cy, cc, cn) = x(cx, cy, cc, cn);
+  def.weights = Func("conv_w");
+  def.weights(cx, cy, cc, cn) = w(cx, cy, cc, cn);
+  if (group.gemm_bias != kNoValue) {
+    ImageParam b = rules.input({shape.co}, "bias");
+    args.push_back(b);
+    def.bias = Func("conv_bias");
+    def.bias(cc) = b(cc);
+  }
+  def.relu = group.gemm_relu;
+  if (group.gemm_residual != kNoValue) {
+    ImageParam residual = rules.input(lowered.output_view, "residual");
+    args.push_back(residual);
+    const bool relu_after = group.gemm_relu_after_residual;
+    def.epilogue = [residual, relu_after](Expr v, Var ox, Var oy, Var co, Var on) {
+      Expr sum = v + residual(ox, oy, co, on);
+      return relu_after ? Halide::max(sum, 0.0f) : sum;
+    };
+  }
+  DJ_ASSIGN_OR_RETURN(jit::ConvPipeline conv, jit::build_conv2d(def, shape));
+  out = conv.out;
+  return lowered;
+}
+
 // The rows a Softmax/LayerNorm reduces, as fin(x, r) over its [M, N] view: its
 // input buffer, or its prologue evaluated from the prologue's inputs (each indexed
 // as the rows see it: the whole block, one row, one value). Adds their ImageParams
@@ -320,6 +382,21 @@ LoweredGroup group_views(const FusionPlan& plan, const FusionGroup& group) {
       v.input_views = {{group.batch, group.m, group.k}, {group.batch, group.k, group.n}};
       v.output_view = {group.batch, group.m, group.n};
       break;
+    case GroupKind::Conv: {  // X, W, then the bias [Co] and the residual (the output's shape)
+      const Node& node = plan.graph->nodes[static_cast<size_t>(group.nodes[0])];
+      v.inputs = {node.inputs[0], node.inputs[1]};
+      v.input_views = {plan.shape(node.inputs[0]), plan.shape(node.inputs[1])};
+      if (group.gemm_bias != kNoValue) {
+        v.inputs.push_back(group.gemm_bias);
+        v.input_views.push_back({plan.shape(node.inputs[1])[0]});
+      }
+      if (group.gemm_residual != kNoValue) {
+        v.inputs.push_back(group.gemm_residual);
+        v.input_views.push_back(v.output_shape);
+      }
+      v.output_view = v.output_shape;
+      break;
+    }
     case GroupKind::Softmax:
     case GroupKind::LayerNorm: {
       // The rows: the op's input, or the prologue's inputs, each as the rows see it.
@@ -415,6 +492,7 @@ Status generic_views(const LoweredGroup& group, const std::vector<Tensor>& input
       output_shape = x;
       return {};
     }
+    case GroupKind::Conv: return Status(StatusCode::Internal, "a Conv kernel has no shape-generic form");
     case GroupKind::Interpreted: break;
   }
   return Status(StatusCode::Internal, "generic_views on an interpreted group");
@@ -507,6 +585,14 @@ std::string kernel_structure_key(const FusionPlan& plan, const FusionGroup& grou
     case GroupKind::BatchedGemm:
       if (!plan.generic) os << "batch " << group.batch << " m " << group.m << " n " << group.n << " k " << group.k;
       return os.str();
+    case GroupKind::Conv: {
+      const Node& node = g.nodes[static_cast<size_t>(group.nodes[0])];
+      os << "x " << shape_to_string(plan.shape(node.inputs[0])) << " w " << shape_to_string(plan.shape(node.inputs[1]))
+         << " bias " << (group.gemm_bias != kNoValue) << " relu " << group.gemm_relu << " residual "
+         << (group.gemm_residual != kNoValue) << " relu_after " << group.gemm_relu_after_residual << " attrs";
+      if (!append_attributes(os, node)) return "";
+      return os.str();
+    }
     case GroupKind::Softmax:
     case GroupKind::LayerNorm: {
       const Node& node = g.nodes[static_cast<size_t>(group.nodes[static_cast<size_t>(group.prologue)])];
@@ -551,6 +637,7 @@ Expected<LoweredGroup> build_pipeline(const FusionPlan& plan, const FusionGroup&
       case GroupKind::Elementwise: lowered = lower_elementwise(plan, group, rules, args, out); break;
       case GroupKind::Gemm: lowered = lower_gemm(plan, group, rules, args, out); break;
       case GroupKind::BatchedGemm: lowered = lower_batched_gemm(plan, group, rules, args, out); break;
+      case GroupKind::Conv: lowered = lower_conv(plan, group, rules, args, out); break;
       case GroupKind::Softmax: lowered = lower_softmax(plan, group, rules, args, out); break;
       case GroupKind::LayerNorm: lowered = lower_layer_norm(plan, group, rules, args, out); break;
       case GroupKind::Interpreted: return lowered;

@@ -62,7 +62,8 @@ void Specializer::detach() {
 }
 
 PlanFeatures Specializer::plan_features() const {
-  PlanFeatures features;  // the CPU and CUDA lowerings both form every fusion
+  PlanFeatures features;
+  if (options_.gpu) features.conv = false;  // the CUDA generator has no Conv yet
   return features;
 }
 
