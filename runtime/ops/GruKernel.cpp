@@ -6,17 +6,39 @@
 //   Ht = (1 - z).h + z.Ht-1
 // `clip` bounds every activation input. A batch entry past its sequence length
 // keeps its state and gets zeros in Y; a reverse direction walks each sequence
-// from its own last valid step.
+// from its own last valid step. f32 with the default activations and no clip runs
+// the fused updates of RnnIsa.h; everything else the span loops below, which the
+// f64 path runs exactly as before the fused kernels existed.
 #include <cstring>
+#include <type_traits>
+#include <utility>
 
+#include "runtime/ops/RnnGateProduct.h"
+#include "runtime/ops/RnnIsa.h"
 #include "runtime/ops/RnnKernels.h"
-#include "runtime/ops/RnnMatmul.h"
 #include "runtime/ops/RnnProblem.h"
 
 namespace dj {
 
 namespace {
 
+// Ht = (1 - z).hh + z.Ht-1 over n units, y (may be null) a copy of it.
+template <typename C>
+void blend_state(int64_t n, const C* z, const C* hh, const C* hp, C* hn, C* y) {
+  for (int64_t j = 0; j < n; ++j) hn[j] = (C(1) - z[j]) * hh[j] + z[j] * hp[j];
+  if (y) std::memcpy(y, hn, static_cast<size_t>(n) * sizeof(C));
+}
+
+// Sigmoid/Tanh without clip: the fused vector kernels of RnnIsa.h do f32.
+bool has_default_cell(const RnnConfig& cfg, int d) {
+  return !cfg.has_clip && cfg.activation(d, 0).kind == RnnActivationKind::Sigmoid &&
+         cfg.activation(d, 1).kind == RnnActivationKind::Tanh;
+}
+
+// Each step splits by blocks of units (RnnGateProduct.h); h is double-buffered
+// because every task reads all of Ht-1 while others write Ht. Without
+// linear_before_reset the hidden gate's product needs all of r.Ht-1 first: two
+// parallel phases per step.
 template <typename C>
 void run_direction(const RnnConfig& cfg, const RnnPacked<C>& p, int d, bool linear_before_reset, RnnResult<C>& res) {
   const int64_t hd = p.hidden, batch = p.batch, gw = p.gate_width(), nd = p.num_directions;
@@ -24,53 +46,120 @@ void run_direction(const RnnConfig& cfg, const RnnPacked<C>& p, int d, bool line
   const RnnActivation& act_f = cfg.activation(d, 0);
   const RnnActivation& act_g = cfg.activation(d, 1);
   const C clip = static_cast<C>(cfg.clip);
+  const bool fused = std::is_same_v<C, float> && has_default_cell(cfg, d);
 
   // With linear_before_reset the hidden gate's Rb sits inside the reset product.
-  const std::vector<C> xproj = project_inputs(p, d, linear_before_reset ? 2 * hd : gw);
+  std::vector<C> xproj = project_inputs(p, d, linear_before_reset ? 2 * hd : gw);
   const C* rb_h = p.bias.data() + d * 2 * gw + gw + 2 * hd;
   std::vector<C> h(p.initial_h.begin() + d * batch * hd, p.initial_h.begin() + (d + 1) * batch * hd);
-  std::vector<C> gates(static_cast<size_t>(batch * gw));
-  // linear_before_reset: Ht-1 Rh^T + Rbh; otherwise: r.Ht-1.
-  std::vector<C> aux(static_cast<size_t>(batch * hd));
-  const C* rt = p.r_t->data() + d * hd * gw;
+  std::vector<C> h_next(h.size());
+  // linear_before_reset: Ht-1 Rh^T + Rbh, [batch, gw] with its columns 2*hd..3*hd used
+  // (the gates' row stride); otherwise r.Ht-1, [batch, hd].
+  std::vector<C> aux(static_cast<size_t>(batch * (linear_before_reset ? gw : hd)));
+  const int64_t block = rnn_unit_block(p.r);
+  const double macs = double(batch) * double(hd) * double(hd);
+  const bool zero_start = rnn_product_vanishes(p.r, h.data(), batch, hd, hd);
 
   for (int64_t s = 0; s < p.seq; ++s) {
+    const bool skip_h_product = s == 0 && zero_start;  // Ht-1 = 0: its products add nothing
     const int64_t t = reverse ? p.seq - 1 - s : s;
-    std::memcpy(gates.data(), xproj.data() + t * batch * gw, gates.size() * sizeof(C));
-    rnn_matmul_accumulate(h.data(), hd, rt, gw, gates.data(), gw, batch, hd, 2 * hd);
+    C* gates = xproj.data() + t * batch * gw;
+    C* y_t = res.y.empty() ? nullptr : res.y.data() + (t * nd + d) * batch * hd;
+    const C* h_prev = h.data();
+    C* h_new = h_next.data();
+    auto row_of = [&](int64_t b, int64_t u0) { return y_t ? y_t + b * hd + u0 : nullptr; };
+
     if (linear_before_reset) {
-      for (int64_t b = 0; b < batch; ++b) std::memcpy(aux.data() + b * hd, rb_h, static_cast<size_t>(hd) * sizeof(C));
-      rnn_matmul_accumulate(h.data(), hd, rt + 2 * hd, gw, aux.data(), hd, batch, hd, hd);
+      rnn_for_unit_blocks(hd, block, skip_h_product ? 0.0 : 3 * macs, [&](int64_t u0, int64_t u1) {
+        const int64_t n = u1 - u0;
+        C* rec_h = aux.data() + 2 * hd;
+        for (int64_t b = 0; b < batch; ++b)
+          std::memcpy(rec_h + b * gw + u0, rb_h + u0, static_cast<size_t>(n) * sizeof(C));
+        C* gate_out[3] = {gates, gates + hd, rec_h};
+        if (!skip_h_product) rnn_accumulate_gates(p.r, d, u0, u1, 0, 3, h_prev, hd, batch, gate_out, gw);
+        for (int64_t b = 0; b < batch; ++b) {
+          const C* hp = h_prev + b * hd + u0;
+          C* hn = h_new + b * hd + u0;
+          if (!p.active(t, b)) {  // keeps its state; its Y rows stay zero
+            std::memcpy(hn, hp, static_cast<size_t>(n) * sizeof(C));
+            continue;
+          }
+          C* gz = gates + b * gw + u0;
+          C* gr = gz + hd;
+          C* gh = gz + 2 * hd;
+          const C* ab = rec_h + b * gw + u0;
+          if constexpr (std::is_same_v<C, float>) {
+            if (fused) {
+              rnn_isa_kernels().gru_cell(
+                  RnnGruCell{.n = n, .gz = gz, .gr = gr, .gh = gh, .rh = ab, .h_prev = hp, .h = hn, .y = row_of(b, u0)});
+              continue;
+            }
+          }
+          if (cfg.has_clip) {
+            clip_span(gz, n, clip);
+            clip_span(gr, n, clip);
+          }
+          apply_activation(act_f, gz, n);
+          apply_activation(act_f, gr, n);
+          for (int64_t j = 0; j < n; ++j) gh[j] += gr[j] * ab[j];
+          if (cfg.has_clip) clip_span(gh, n, clip);
+          apply_activation(act_g, gh, n);
+          blend_state(n, gz, gh, hp, hn, row_of(b, u0));
+        }
+      });
+    } else {
+      // Phase 1: z and r products; r.Ht-1 for every row.
+      rnn_for_unit_blocks(hd, block, skip_h_product ? 0.0 : 2 * macs, [&](int64_t u0, int64_t u1) {
+        const int64_t n = u1 - u0;
+        C* gate_out[2] = {gates, gates + hd};
+        if (!skip_h_product) rnn_accumulate_gates(p.r, d, u0, u1, 0, 2, h_prev, hd, batch, gate_out, gw);
+        for (int64_t b = 0; b < batch; ++b) {
+          C* gr = gates + b * gw + hd + u0;
+          const C* hp = h_prev + b * hd + u0;
+          C* rh = aux.data() + b * hd + u0;
+          if constexpr (std::is_same_v<C, float>) {
+            if (fused) {
+              rnn_isa_kernels().gru_reset(gr, hp, rh, n);
+              continue;
+            }
+          }
+          if (cfg.has_clip) clip_span(gr, n, clip);
+          apply_activation(act_f, gr, n);
+          for (int64_t j = 0; j < n; ++j) rh[j] = gr[j] * hp[j];
+        }
+      });
+      // Phase 2: the hidden gate's product of r.Ht-1, and the state update.
+      rnn_for_unit_blocks(hd, block, macs, [&](int64_t u0, int64_t u1) {
+        const int64_t n = u1 - u0;
+        C* gate_out[1] = {gates + 2 * hd};
+        rnn_accumulate_gates(p.r, d, u0, u1, 2, 3, aux.data(), hd, batch, gate_out, gw);
+        for (int64_t b = 0; b < batch; ++b) {
+          const C* hp = h_prev + b * hd + u0;
+          C* hn = h_new + b * hd + u0;
+          if (!p.active(t, b)) {
+            std::memcpy(hn, hp, static_cast<size_t>(n) * sizeof(C));
+            continue;
+          }
+          C* gz = gates + b * gw + u0;
+          C* gh = gz + 2 * hd;
+          if constexpr (std::is_same_v<C, float>) {
+            if (fused) {
+              rnn_isa_kernels().gru_cell(RnnGruCell{
+                  .n = n, .gz = gz, .gr = nullptr, .gh = gh, .rh = nullptr, .h_prev = hp, .h = hn, .y = row_of(b, u0)});
+              continue;
+            }
+          }
+          if (cfg.has_clip) {
+            clip_span(gz, n, clip);
+            clip_span(gh, n, clip);
+          }
+          apply_activation(act_f, gz, n);
+          apply_activation(act_g, gh, n);
+          blend_state(n, gz, gh, hp, hn, row_of(b, u0));
+        }
+      });
     }
-    for (int64_t b = 0; b < batch; ++b) {
-      C* gz = gates.data() + b * gw;
-      C* gr = gz + hd;
-      if (cfg.has_clip) clip_span(gz, 2 * hd, clip);
-      apply_activation(act_f, gz, 2 * hd);  // z and r are adjacent and share f
-      C* ab = aux.data() + b * hd;
-      const C* hb = h.data() + b * hd;
-      if (linear_before_reset) {
-        C* gh = gz + 2 * hd;
-        for (int64_t j = 0; j < hd; ++j) gh[j] += gr[j] * ab[j];
-      } else {
-        for (int64_t j = 0; j < hd; ++j) ab[j] = gr[j] * hb[j];
-      }
-    }
-    if (!linear_before_reset) rnn_matmul_accumulate(aux.data(), hd, rt + 2 * hd, gw, gates.data() + 2 * hd, gw, batch, hd, hd);
-    for (int64_t b = 0; b < batch; ++b) {
-      C* y_row = res.y.empty() ? nullptr : res.y.data() + ((t * nd + d) * batch + b) * hd;
-      if (!p.active(t, b)) {
-        if (y_row) std::memset(y_row, 0, static_cast<size_t>(hd) * sizeof(C));
-        continue;
-      }
-      const C* gz = gates.data() + b * gw;
-      C* gh = gates.data() + b * gw + 2 * hd;
-      C* hb = h.data() + b * hd;
-      if (cfg.has_clip) clip_span(gh, hd, clip);
-      apply_activation(act_g, gh, hd);
-      for (int64_t j = 0; j < hd; ++j) hb[j] = (C(1) - gz[j]) * gh[j] + gz[j] * hb[j];
-      if (y_row) std::memcpy(y_row, hb, static_cast<size_t>(hd) * sizeof(C));
-    }
+    std::swap(h, h_next);
   }
   std::memcpy(res.y_h.data() + d * batch * hd, h.data(), h.size() * sizeof(C));
 }

@@ -7,77 +7,117 @@
 //   Ht = o.h(Ct)
 // `clip` bounds every activation input. A batch entry past its sequence length
 // keeps its state and gets zeros in Y; a reverse direction walks each sequence
-// from its own last valid step.
+// from its own last valid step. f32 with the default activations and no clip runs
+// the fused update of RnnIsa.h; everything else the span loops below, which the
+// f64 path runs exactly as before the fused kernels existed.
 #include <cstring>
+#include <type_traits>
+#include <utility>
 
+#include "runtime/ops/RnnGateProduct.h"
+#include "runtime/ops/RnnIsa.h"
 #include "runtime/ops/RnnKernels.h"
-#include "runtime/ops/RnnMatmul.h"
 #include "runtime/ops/RnnProblem.h"
 
 namespace dj {
 
 namespace {
 
+// One batch row's state update over n units, any activations and clip (the f64
+// path, and f32 when the fused kernel does not apply). Gate buffers are scratch.
+template <typename C>
+void update_cell(const RnnConfig& cfg, int d, bool input_forget, int64_t n, C* gi, C* go, C* gf, C* gc, const C* pi,
+                 const C* po, const C* pf, C* c, C* h, C* y) {
+  const RnnActivation& act_f = cfg.activation(d, 0);
+  const C clip = static_cast<C>(cfg.clip);
+  for (int64_t j = 0; j < n; ++j) {
+    gi[j] += pi[j] * c[j];
+    gf[j] += pf[j] * c[j];
+  }
+  if (cfg.has_clip) {
+    clip_span(gi, n, clip);
+    clip_span(gf, n, clip);
+    clip_span(gc, n, clip);
+  }
+  apply_activation(act_f, gi, n);
+  if (input_forget) {
+    for (int64_t j = 0; j < n; ++j) gf[j] = C(1) - gi[j];
+  } else {
+    apply_activation(act_f, gf, n);
+  }
+  apply_activation(cfg.activation(d, 1), gc, n);
+  for (int64_t j = 0; j < n; ++j) c[j] = gf[j] * c[j] + gi[j] * gc[j];
+  for (int64_t j = 0; j < n; ++j) go[j] += po[j] * c[j];
+  if (cfg.has_clip) clip_span(go, n, clip);
+  apply_activation(act_f, go, n);
+  std::memcpy(h, c, static_cast<size_t>(n) * sizeof(C));
+  apply_activation(cfg.activation(d, 2), h, n);
+  for (int64_t j = 0; j < n; ++j) h[j] = go[j] * h[j];
+  if (y) std::memcpy(y, h, static_cast<size_t>(n) * sizeof(C));
+}
+
+// Sigmoid/Tanh/Tanh without clip: the fused vector kernel of RnnIsa.h does f32.
+bool has_default_cell(const RnnConfig& cfg, int d) {
+  return !cfg.has_clip && cfg.activation(d, 0).kind == RnnActivationKind::Sigmoid &&
+         cfg.activation(d, 1).kind == RnnActivationKind::Tanh && cfg.activation(d, 2).kind == RnnActivationKind::Tanh;
+}
+
+// Each step: a task per block of units computes its units' four gate products
+// (into that step's input projection, in place) and then their state update; h is
+// double-buffered because every task reads all of Ht-1 while others write Ht.
 template <typename C>
 void run_direction(const RnnConfig& cfg, const RnnPacked<C>& p, int d, bool input_forget, RnnResult<C>& res) {
   const int64_t hd = p.hidden, batch = p.batch, gw = p.gate_width(), nd = p.num_directions;
   const bool reverse = cfg.reverse || d == 1;
-  const RnnActivation& act_f = cfg.activation(d, 0);
-  const RnnActivation& act_g = cfg.activation(d, 1);
-  const RnnActivation& act_h = cfg.activation(d, 2);
-  const C clip = static_cast<C>(cfg.clip);
+  const bool fused = std::is_same_v<C, float> && has_default_cell(cfg, d);
 
-  const std::vector<C> xproj = project_inputs(p, d, gw);
+  std::vector<C> xproj = project_inputs(p, d, gw);
   std::vector<C> h(p.initial_h.begin() + d * batch * hd, p.initial_h.begin() + (d + 1) * batch * hd);
+  std::vector<C> h_next(h.size());
   std::vector<C> c(p.initial_c.begin() + d * batch * hd, p.initial_c.begin() + (d + 1) * batch * hd);
-  std::vector<C> gates(static_cast<size_t>(batch * gw));
-  std::vector<C> hc(static_cast<size_t>(hd));
-  const C* rt = p.r_t->data() + d * hd * gw;
   const C* pi = p.peephole.data() + d * 3 * hd;
   const C* po = pi + hd;
   const C* pf = pi + 2 * hd;
+  const int64_t block = rnn_unit_block(p.r);
+  const double macs = double(batch) * double(hd) * double(gw);
+  const bool zero_start = rnn_product_vanishes(p.r, h.data(), batch, hd, hd);
 
   for (int64_t s = 0; s < p.seq; ++s) {
     const int64_t t = reverse ? p.seq - 1 - s : s;
-    std::memcpy(gates.data(), xproj.data() + t * batch * gw, gates.size() * sizeof(C));
-    rnn_matmul_accumulate(h.data(), hd, rt, gw, gates.data(), gw, batch, hd, gw);
-    for (int64_t b = 0; b < batch; ++b) {
-      C* y_row = res.y.empty() ? nullptr : res.y.data() + ((t * nd + d) * batch + b) * hd;
-      if (!p.active(t, b)) {
-        if (y_row) std::memset(y_row, 0, static_cast<size_t>(hd) * sizeof(C));
-        continue;
+    C* gates = xproj.data() + t * batch * gw;
+    C* y_t = res.y.empty() ? nullptr : res.y.data() + (t * nd + d) * batch * hd;
+    const C* h_prev = h.data();
+    C* h_new = h_next.data();
+    const bool skip_h_product = s == 0 && zero_start;  // Ht-1 = 0: its products add nothing
+    rnn_for_unit_blocks(hd, block, skip_h_product ? 0.0 : macs, [&](int64_t u0, int64_t u1) {
+      C* gate_out[4] = {gates, gates + hd, gates + 2 * hd, gates + 3 * hd};
+      if (!skip_h_product) rnn_accumulate_gates(p.r, d, u0, u1, 0, 4, h_prev, hd, batch, gate_out, gw);
+      const int64_t n = u1 - u0;
+      for (int64_t b = 0; b < batch; ++b) {
+        const C* hp = h_prev + b * hd + u0;
+        C* hn = h_new + b * hd + u0;
+        if (!p.active(t, b)) {  // keeps its state; its Y rows stay zero
+          std::memcpy(hn, hp, static_cast<size_t>(n) * sizeof(C));
+          continue;
+        }
+        C* gi = gates + b * gw + u0;
+        C* cb = c.data() + b * hd + u0;
+        C* y = y_t ? y_t + b * hd + u0 : nullptr;
+        if constexpr (std::is_same_v<C, float>) {
+          if (fused) {
+            const bool peep = p.has_peephole;
+            rnn_isa_kernels().lstm_cell(RnnLstmCell{.n = n, .gi = gi, .go = gi + hd, .gf = gi + 2 * hd,
+                                                    .gc = gi + 3 * hd, .pi = peep ? pi + u0 : nullptr,
+                                                    .po = peep ? po + u0 : nullptr, .pf = peep ? pf + u0 : nullptr,
+                                                    .input_forget = input_forget, .c = cb, .h = hn, .y = y});
+            continue;
+          }
+        }
+        update_cell(cfg, d, input_forget, n, gi, gi + hd, gi + 2 * hd, gi + 3 * hd, pi + u0, po + u0, pf + u0, cb,
+                    hn, y);
       }
-      C* gi = gates.data() + b * gw;
-      C* go = gi + hd;
-      C* gf = gi + 2 * hd;
-      C* gc = gi + 3 * hd;
-      C* hb = h.data() + b * hd;
-      C* cb = c.data() + b * hd;
-      for (int64_t j = 0; j < hd; ++j) {
-        gi[j] += pi[j] * cb[j];
-        gf[j] += pf[j] * cb[j];
-      }
-      if (cfg.has_clip) {
-        clip_span(gi, hd, clip);
-        clip_span(gf, hd, clip);
-        clip_span(gc, hd, clip);
-      }
-      apply_activation(act_f, gi, hd);
-      if (input_forget) {
-        for (int64_t j = 0; j < hd; ++j) gf[j] = C(1) - gi[j];
-      } else {
-        apply_activation(act_f, gf, hd);
-      }
-      apply_activation(act_g, gc, hd);
-      for (int64_t j = 0; j < hd; ++j) cb[j] = gf[j] * cb[j] + gi[j] * gc[j];
-      for (int64_t j = 0; j < hd; ++j) go[j] += po[j] * cb[j];
-      if (cfg.has_clip) clip_span(go, hd, clip);
-      apply_activation(act_f, go, hd);
-      std::memcpy(hc.data(), cb, static_cast<size_t>(hd) * sizeof(C));
-      apply_activation(act_h, hc.data(), hd);
-      for (int64_t j = 0; j < hd; ++j) hb[j] = go[j] * hc[static_cast<size_t>(j)];
-      if (y_row) std::memcpy(y_row, hb, static_cast<size_t>(hd) * sizeof(C));
-    }
+    });
+    std::swap(h, h_next);
   }
   std::memcpy(res.y_h.data() + d * batch * hd, h.data(), h.size() * sizeof(C));
   std::memcpy(res.y_c.data() + d * batch * hd, c.data(), c.size() * sizeof(C));

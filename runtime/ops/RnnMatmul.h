@@ -1,15 +1,13 @@
-// RnnMatmul: the matrix product the recurrent ops are built on,
+// RnnMatmul: the matrix product of the recurrent ops' f64 path,
 //   out[M, N] += A[M, K] * Bt[K, N]      (row-major, explicit leading dimensions)
-// where Bt is a weight matrix already transposed once per call (W^T, R^T), so the
+// where Bt is a weight matrix transposed once per weight tensor (W^T, R^T), so the
 // innermost loop runs along a contiguous output row and vectorizes without
-// -ffast-math. Used for the input projection of every time step at once
-// ([seq*batch, input] x W^T) and for the per-step recurrence ([batch, hidden] x R^T).
+// -ffast-math. (f32 reads weights packed in unit panels instead: RnnGateProduct.h.)
 //
-// f32 goes to the linalg family's packed, ISA-dispatched GEMM (GemmKernel.h).
-// Other compute types (f64) use the loop below: 4 rows of A share each loaded
-// row of Bt, and N is cut into chunks that keep the 4 output row chunks in L1;
-// large products run TBB-parallel over (row block, column chunk) tiles, each
-// tile written by exactly one task.
+// 4 rows of A share each loaded row of Bt, and N is cut into chunks that keep the 4
+// output row chunks in L1; large products run TBB-parallel over (row block, column
+// chunk) tiles, each tile written by exactly one task. Every element is summed over
+// k in order, starting from its value in `out`, whatever the tiling.
 #pragma once
 
 #include <algorithm>
@@ -17,8 +15,6 @@
 
 #include <tbb/blocked_range2d.h>
 #include <tbb/parallel_for.h>
-
-#include "runtime/ops/GemmKernel.h"
 
 namespace dj {
 
@@ -81,12 +77,6 @@ void rnn_matmul_accumulate(const C* a, int64_t lda, const C* bt, int64_t ldb, C*
         tile(a, lda, bt, ldb, out, ldc, rb * kRows, std::min(m, (rb + 1) * kRows), cb * kCols,
              std::min(n, (cb + 1) * kCols), k);
   });
-}
-
-inline void rnn_matmul_accumulate(const float* a, int64_t lda, const float* bt, int64_t ldb, float* out, int64_t ldc,
-                                  int64_t m, int64_t k, int64_t n) {
-  if (m <= 0 || n <= 0 || k <= 0) return;
-  gemm_f32(m, n, k, 1.0f, MatrixRef{a, lda, 1}, MatrixRef{bt, ldb, 1}, 1.0f, out, ldc);
 }
 
 }  // namespace dj

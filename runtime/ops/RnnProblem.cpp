@@ -5,9 +5,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "runtime/ops/RnnMatmul.h"
-#include "runtime/ops/RnnWeightCache.h"
-
 namespace dj {
 
 namespace {
@@ -131,8 +128,8 @@ Expected<RnnPacked<C>> pack_rnn_inputs(const KernelContext& ctx, RnnConfig& cfg)
   p.x = read_as<C>(x);
   if (cfg.layout == 1) p.x = swap_leading_axes(p.x.data(), p.batch, p.seq, p.input);
 
-  p.w_t = transposed_rnn_weights<C>(w);
-  p.r_t = transposed_rnn_weights<C>(r);
+  p.w = rnn_gate_weights<C>(w, cfg.gates);
+  p.r = rnn_gate_weights<C>(r, cfg.gates);
 
   if (ctx.has_input(3)) {
     DJ_RETURN_IF_ERROR(check_shape(ctx.input(3), op, "B", {nd, 2 * gw}));
@@ -172,6 +169,7 @@ Expected<RnnPacked<C>> pack_rnn_inputs(const KernelContext& ctx, RnnConfig& cfg)
     if (ctx.has_input(7)) {
       DJ_RETURN_IF_ERROR(check_shape(ctx.input(7), op, "P", {nd, 3 * h}));
       p.peephole = read_as<C>(ctx.input(7));
+      p.has_peephole = std::any_of(p.peephole.begin(), p.peephole.end(), [](C v) { return v != C(0); });
     } else {
       p.peephole.assign(static_cast<size_t>(nd * 3 * h), C(0));
     }
@@ -220,7 +218,7 @@ std::vector<C> project_inputs(const RnnPacked<C>& p, int d, int64_t rb_columns) 
   for (int64_t j = 0; j < gw; ++j) bias_sum[static_cast<size_t>(j)] = wb[j] + (j < rb_columns ? rb[j] : C(0));
   std::vector<C> out(static_cast<size_t>(rows * gw));
   for (int64_t r = 0; r < rows; ++r) std::memcpy(&out[static_cast<size_t>(r * gw)], bias_sum.data(), static_cast<size_t>(gw) * sizeof(C));
-  rnn_matmul_accumulate(p.x.data(), p.input, p.w_t->data() + d * p.input * gw, gw, out.data(), gw, rows, p.input, gw);
+  rnn_project_gates(p.w, d, p.x.data(), rows, out.data());
   return out;
 }
 

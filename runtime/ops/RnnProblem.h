@@ -4,11 +4,10 @@
 //
 // Invariants of a packed problem: every buffer is in layout 0 (time-major:
 // X [seq, batch, input], states [num_directions, batch, hidden]) whatever the
-// node's `layout`; weights are transposed per direction (W^T [input, G*hidden],
-// R^T [hidden, G*hidden], G = number of gates) so RnnMatmul's inner loop runs
-// along a contiguous row; absent optional inputs are zeros (B, initial_h,
+// node's `layout`; absent optional inputs are zeros (B, initial_h,
 // initial_c, P) or the full length (sequence_lens). The compute type C is double
-// for f64 inputs and float for f32/f16/bf16.
+// for f64 inputs and float for f32/f16/bf16. Weights are in the form C's products
+// read (RnnGateProduct.h), prepared once per weight tensor (RnnWeightCache.h).
 //
 // Input order (ONNX): X, W, R, B, sequence_lens, initial_h, initial_c (LSTM), P (LSTM).
 // Output order: Y [seq, num_directions, batch, hidden], Y_h, Y_c (LSTM).
@@ -20,6 +19,7 @@
 
 #include "runtime/OpRegistry.h"
 #include "runtime/ops/RnnActivation.h"
+#include "runtime/ops/RnnGateProduct.h"
 
 namespace dj {
 
@@ -50,15 +50,15 @@ struct RnnPacked {
   int num_directions = 1;
   int gates = 1;
   std::vector<C> x;             // [seq, batch, input]
-  // Transposed once per weight tensor and shared between calls (RnnWeightCache.h).
-  std::shared_ptr<const std::vector<C>> w_t;  // [num_directions, input, G*hidden]
-  std::shared_ptr<const std::vector<C>> r_t;  // [num_directions, hidden, G*hidden]
+  RnnGateWeights<C> w;          // W: depth input
+  RnnGateWeights<C> r;          // R: depth hidden
   std::vector<C> bias;          // [num_directions, 2*G*hidden]: Wb then Rb
   std::vector<int64_t> seq_lens;  // [batch]
   bool full_length = true;      // every sequence has length seq
   std::vector<C> initial_h;     // [num_directions, batch, hidden]
   std::vector<C> initial_c;     // LSTM: [num_directions, batch, hidden]
   std::vector<C> peephole;      // LSTM: [num_directions, 3*hidden]
+  bool has_peephole = false;    // P given and not all zeros
 
   int64_t gate_width() const { return hidden * gates; }
   bool active(int64_t t, int64_t b) const { return full_length || t < seq_lens[static_cast<size_t>(b)]; }

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <random>
 #include <string>
@@ -387,6 +388,90 @@ TEST(RnnOps, LargeLstmMatchesReference) {
   RnnCase c = random_case("LSTM", 3, 7, 70, 100, "bidirectional", 6);
   c.lens = {3, 1, 2, 3, 3, 0, 2};
   expect_matches_reference(c, 0, 1e-4f);
+}
+
+// The f32 path's shapes: one row and many (the product's row groups and depth
+// blocks), unit counts that leave a partial last panel, work large enough for the
+// parallel unit split, inactive rows, both directions at once.
+TEST(RnnOps, F32ProductShapesMatchReference) {
+  struct Shape3 {
+    int64_t batch, input, hidden;
+  };
+  for (const Shape3& s : {Shape3{1, 33, 300}, Shape3{5, 17, 130}, Shape3{17, 9, 70}}) {
+    RnnCase l = random_case("LSTM", 3, s.batch, s.input, s.hidden, "bidirectional", 20);
+    if (s.batch > 1) {
+      l.lens.assign(static_cast<size_t>(s.batch), 3);
+      l.lens[1] = 0;
+      l.lens[s.batch - 1] = 2;
+    }
+    expect_matches_reference(l, 0, 1e-4f);
+    for (bool lbr : {false, true}) {
+      RnnCase g = random_case("GRU", 3, s.batch, s.input, s.hidden, "bidirectional", 21);
+      g.linear_before_reset = lbr;
+      g.lens = l.lens;
+      expect_matches_reference(g, 0, 1e-4f);
+    }
+    RnnCase r = random_case("RNN", 3, s.batch, s.input, s.hidden, "reverse", 22);
+    r.lens = l.lens;
+    expect_matches_reference(r, 1, 1e-4f);
+  }
+}
+
+// Activations other than the defaults, or clip, take the span loops instead of the
+// fused updates; the same shapes.
+TEST(RnnOps, F32GeneralActivationsMatchReference) {
+  RnnCase l = random_case("LSTM", 3, 4, 20, 150, "forward", 23);
+  l.clip = 0.8f;
+  l.lens = {3, 1, 0, 2};
+  expect_matches_reference(l, 0, 1e-4f);
+  l.clip.reset();
+  l.activations = {"Sigmoid", "Relu", "Tanh"};
+  expect_matches_reference(l, 0, 1e-4f);
+  for (bool lbr : {false, true}) {
+    RnnCase g = random_case("GRU", 3, 4, 20, 150, "bidirectional", 24);
+    g.linear_before_reset = lbr;
+    g.clip = 0.6f;
+    g.lens = {2, 3, 1, 0};
+    expect_matches_reference(g, 0, 1e-4f);
+  }
+}
+
+// Repeated calls with the same weight tensors reuse the packed panels; the results
+// do not change between the first call and later ones.
+TEST(RnnOps, RepeatedCallsGiveTheSameResult) {
+  RnnCase c = random_case("GRU", 4, 3, 16, 64, "forward", 25);
+  auto first = run_kernel(c);
+  auto second = run_kernel(c);
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_EQ(first->y, second->y);
+  EXPECT_EQ(first->y_h, second->y_h);
+}
+
+// A zero (or absent) initial state: the first step skips the recurrence product when
+// it adds nothing; R holding an inf must still give the NaN that 0 * inf makes.
+TEST(RnnOps, ZeroInitialStateMatchesReference) {
+  for (const char* op : {"LSTM", "GRU", "RNN"}) {
+    for (bool lbr : {false, true}) {
+      if (lbr && std::string(op) != "GRU") continue;
+      RnnCase c = random_case(op, 3, 2, 8, 40, "bidirectional", 26);
+      c.linear_before_reset = lbr;
+      c.h0.clear();
+      expect_matches_reference(c);
+      c.h0.assign(static_cast<size_t>(2 * c.batch * c.hidden), 0.0f);
+      expect_matches_reference(c);
+      c.r[5] = std::numeric_limits<float>::infinity();
+      auto got = run_kernel(c);
+      ASSERT_TRUE(got.ok()) << got.status().to_string();
+      const RnnOutputs want = reference(c);
+      int nans = 0;
+      for (size_t i = 0; i < want.y.size(); ++i) {
+        ASSERT_EQ(std::isnan(got->y[i]), std::isnan(want.y[i])) << op << " Y element " << i;
+        if (std::isnan(want.y[i])) ++nans;
+        else ASSERT_NEAR(got->y[i], want.y[i], 2e-5f) << op << " Y element " << i;
+      }
+      EXPECT_GT(nans, 0) << op;
+    }
+  }
 }
 
 TEST(RnnOps, LargeDoubleGruMatchesReference) {
