@@ -140,6 +140,7 @@ class Planner {
   }
 
   bool gemm_ok(const Node& n) const {
+    if (plan_.generic && !features_.generic_gemm) return false;
     const bool onnx_gemm = onnx_gemm_ok(n);
     if (!onnx_gemm && (n.op_type != "MatMul" || n.inputs.size() != 2)) return false;
     ValueId a = n.inputs[0], b = n.inputs[1];
@@ -166,6 +167,7 @@ class Planner {
   // MatMul of [b..., M, K] by [b..., K, N], the same batch dims on both sides.
   bool batched_gemm_ok(const Node& n) const {
     if (!features_.batched_gemm || n.op_type != "MatMul" || n.inputs.size() != 2) return false;
+    if (plan_.generic && !features_.generic_gemm) return false;
     ValueId a = n.inputs[0], b = n.inputs[1];
     if (!is_f32(g_, a) || !is_f32(g_, b) || !nonempty(a) || !nonempty(b) || !nonempty(n.outputs[0])) return false;
     const Shape& sa = shape(a);

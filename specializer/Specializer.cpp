@@ -64,6 +64,7 @@ void Specializer::detach() {
 PlanFeatures Specializer::plan_features() const {
   PlanFeatures features;
   if (options_.gpu) features.conv = false;  // the CUDA generator has no Conv yet
+  else features.generic_gemm = false;        // see PlanFeatures::generic_gemm
   return features;
 }
 

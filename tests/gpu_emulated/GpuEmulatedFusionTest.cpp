@@ -16,6 +16,7 @@
 #include "frontend/OnnxLoader.h"
 #include "specializer/Specializer.h"
 #include "tests/gpu_emulated/EmulatedGpuBackend.h"
+#include "tests/support/AttentionBlockModel.h"
 #include "tests/support/JitUnderTest.h"
 
 namespace dj::specializer {
@@ -25,50 +26,6 @@ using jit::cuda::CudaKernelKind;
 using test::JitUnderTest;
 using test::random_f32;
 
-// tests/specializer/FusedAttentionTest.cpp's attention block: Q/K/V projections,
-// Q·Kᵀ and P·V as batched GEMMs, the scale as the Softmax's prologue, the output
-// projection with bias, residual Add and ReLU in its epilogue.
-constexpr const char* kAttention = R"(<ir_version: 8, opset_import: ["" : 17]>
-attention (float[b, s, 16] x) => (float[b, s, 16] y) <
-    float[16, 16] wq = {%W%}, float[16, 16] wk = {%W%}, float[16, 16] wv = {%W%}, float[16, 16] wo = {%W%},
-    float[16] bo = {%B%}, int64[4] split = {0, 0, 2, 8}, int64[3] merge = {0, 0, 16}, float scale = {0.35355339}> {
-  q2 = MatMul(x, wq)
-  k2 = MatMul(x, wk)
-  v2 = MatMul(x, wv)
-  q = Reshape(q2, split)
-  k = Reshape(k2, split)
-  v = Reshape(v2, split)
-  qh = Transpose <perm: ints = [0, 2, 1, 3]> (q)
-  kh = Transpose <perm: ints = [0, 2, 3, 1]> (k)
-  vh = Transpose <perm: ints = [0, 2, 1, 3]> (v)
-  scores = MatMul(qh, kh)
-  scaled = Mul(scores, scale)
-  p = Softmax(scaled)
-  ctx = MatMul(p, vh)
-  ct = Transpose <perm: ints = [0, 2, 1, 3]> (ctx)
-  c = Reshape(ct, merge)
-  o = MatMul(c, wo)
-  ob = Add(o, bo)
-  r = Add(ob, x)
-  y = Relu(r)
-})";
-
-std::string numbers(size_t n, float step) {
-  std::string s;
-  for (size_t i = 0; i < n; ++i) {
-    if (i) s += ",";
-    s += std::to_string(std::sin(static_cast<float>(i) * step) * 0.3f);
-  }
-  return s;
-}
-
-std::shared_ptr<const Model> model_from_text(std::string text) {
-  for (size_t at; (at = text.find("%W%")) != std::string::npos;) text.replace(at, 3, numbers(256, 0.37f + at * 1e-4f));
-  for (size_t at; (at = text.find("%B%")) != std::string::npos;) text.replace(at, 3, numbers(16, 0.91f));
-  auto m = load_onnx_text(text);
-  EXPECT_TRUE(m.ok()) << m.status().message();
-  return std::make_shared<const Model>(std::move(m).value());
-}
 
 // The kernel kinds (and whether some Gemm has a residual, some row kernel a prologue)
 // of a region's GPU specializations.
@@ -111,7 +68,7 @@ void print_fused_compile_times(const EmulatedGpuBackend& gpu, const Specializer&
 
 TEST(GpuEmulatedFusion, AttentionBlockMatchesTheInterpreter) {
   auto gpu = std::make_shared<EmulatedGpuBackend>();
-  JitUnderTest t(model_from_text(kAttention), /*background=*/false, gpu);
+  JitUnderTest t(test::attention_block_model(), /*background=*/false, gpu);
   int seed = 0;
   // batch 1 and 3, sequence lengths below, at and past one 64-wide GEMM tile's share.
   for (int64_t batch : {1, 3})
@@ -142,7 +99,7 @@ TEST(GpuEmulatedFusion, AttentionBlockMatchesTheInterpreter) {
 TEST(GpuEmulatedFusion, ReductionProloguesMatchTheInterpreter) {
   // Softmax over x*s + b (a scalar and a row operand); LayerNorm over x + y (the block).
   auto gpu = std::make_shared<EmulatedGpuBackend>();
-  JitUnderTest t(model_from_text(R"(<ir_version: 8, opset_import: ["" : 17]>
+  JitUnderTest t(test::model_with_weights(R"(<ir_version: 8, opset_import: ["" : 17]>
 g (float[n, 24] x) => (float[n, 24] y, float[n, 24] z)
 <float[24] b = {1,2,3,4,5,6,7,8,9,10,11,12,1,2,3,4,5,6,7,8,9,10,11,12}, float s = {0.25},
  float[24] g = {1,1,1,1,2,2,2,2,1,1,1,1,2,2,2,2,1,1,1,1,2,2,2,2}> {
