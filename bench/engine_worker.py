@@ -101,6 +101,11 @@ def main():
     # inherit the harness's peak (900 MB once it has imported torch to export).
     result["peak_rss_mb"] = rss_mb("VmHWM")
     result["check_indices"] = sorted(checks)
+    if result["status"] == "ok":
+        try:
+            engine.after_trace()
+        except Exception as e:  # noqa: BLE001  -- reported, the trace itself is done
+            result.update(status="failed", message=f"after the trace: {type(e).__name__}: {e}"[:2000])
     result["notes"] = engine.notes() if result["status"] == "ok" else None
     result["plan"] = trace.plan
     np.savez(args.outputs, **saved)

@@ -1,6 +1,8 @@
 // CompileQueue: a priority queue of compile jobs served by worker threads (see CompileQueue.h).
 #include "jit/CompileQueue.h"
 
+#include "runtime/Log.h"
+
 namespace dj::jit {
 
 struct CompileQueue::Entry {
@@ -20,9 +22,9 @@ CompileResult cancelled_result(const std::string& key) {
 
 }  // namespace
 
-CompileQueue::CompileQueue(int workers) {
+CompileQueue::CompileQueue(int workers, CompilePriority priority) {
   if (workers < 1) workers = 1;
-  for (int i = 0; i < workers; ++i) workers_.emplace_back([this] { work(); });
+  for (int i = 0; i < workers; ++i) workers_.emplace_back([this, priority] { work(priority); });
 }
 
 CompileQueue::~CompileQueue() { shutdown(); }
@@ -54,7 +56,9 @@ CompileQueue::Ticket CompileQueue::submit(const std::string& key, int priority, 
   return Ticket{entry->future, false};
 }
 
-void CompileQueue::work() {
+void CompileQueue::work(CompilePriority priority) {
+  if (Status st = apply_compile_priority_to_this_thread(priority); !st.ok())
+    DJ_LOG_WARN("compile queue: " << st.message() << "; compiling at the serving threads' priority");
   for (;;) {
     std::shared_ptr<Entry> entry;
     {

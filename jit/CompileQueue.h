@@ -12,6 +12,7 @@
 //   the running job is finished, the workers are joined. submit() after shutdown
 //   returns an already-cancelled ticket.
 // - A job's exceptions are caught and turned into an Internal Status.
+// - Workers run at the CompilePriority given at construction (CompilePriority.h).
 #pragma once
 
 #include <condition_variable>
@@ -25,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "jit/CompilePriority.h"
 #include "jit/CompiledKernel.h"
 
 namespace dj::jit {
@@ -41,7 +43,7 @@ class CompileQueue {
     bool deduplicated = false;  // true: joined a job already pending under this key
   };
 
-  explicit CompileQueue(int workers = 1);
+  explicit CompileQueue(int workers = 1, CompilePriority priority = CompilePriority::Normal);
   ~CompileQueue();
   CompileQueue(const CompileQueue&) = delete;
   CompileQueue& operator=(const CompileQueue&) = delete;
@@ -56,7 +58,7 @@ class CompileQueue {
 
  private:
   struct Entry;
-  void work();
+  void work(CompilePriority priority);
   void stop_and_join();
 
   mutable std::mutex mutex_;

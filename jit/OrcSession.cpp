@@ -104,7 +104,7 @@ Expected<std::shared_ptr<OrcSession>> OrcSession::get() {
   g_session_tried = true;
   auto started = std::chrono::steady_clock::now();
   Expected<std::vector<uint8_t>> runtime =
-      g_runtime_source ? g_runtime_source() : compile_halide_runtime_object();
+      g_runtime_source ? g_runtime_source() : halide_runtime_object();
   if (!runtime.ok()) {
     g_session_error = runtime.status().with_context("loading the Halide runtime: ");
     return g_session_error;

@@ -79,7 +79,7 @@ class OrcSession : public std::enable_shared_from_this<OrcSession> {
   static Expected<std::shared_ptr<OrcSession>> get();
 
   // Where the Halide runtime object comes from; must be set before the first get()
-  // (later calls return an error). Default: compile_halide_runtime_object().
+  // (later calls return an error). Default: halide_runtime_object() (embedded, else compiled).
   using RuntimeObjectSource = std::function<Expected<std::vector<uint8_t>>()>;
   static Status set_runtime_object_source(RuntimeObjectSource source);
 

@@ -447,6 +447,14 @@ bool is_fusable_elementwise(const Node& node) {
   return false;
 }
 
+bool FusionPlan::fuses_anything() const {
+  for (const FusionGroup& g : groups) {
+    if (g.kind == GroupKind::Interpreted) continue;
+    if (g.kind != GroupKind::Elementwise || g.nodes.size() > 1) return true;
+  }
+  return false;
+}
+
 size_t FusionPlan::kernel_count() const {
   size_t n = 0;
   for (const FusionGroup& g : groups) n += g.kind != GroupKind::Interpreted;

@@ -41,6 +41,7 @@ void write_jit_json(JsonWriter& w, const Specializer& specializer, const RegionP
   w.field("enabled", true);
   w.field("compiled", s.compiled);
   w.field("in_flight", static_cast<uint64_t>(specializer.compiles_in_flight()));
+  w.field("compile_priority", jit::compile_priority_name(specializer.options().compile_priority));
   w.field("generic", s.generic);
   w.field("failed", s.failed);
   w.field("capped", s.capped);

@@ -27,6 +27,8 @@ void use_cache_for_halide_runtime(std::shared_ptr<codecache::CodeCache> cache) {
   std::call_once(once, [&] {
     // Best effort: if the ORC session already exists, it has its runtime.
     (void)jit::OrcSession::set_runtime_object_source([cache]() -> Expected<std::vector<uint8_t>> {
+      // The build's embedded runtime costs nothing; the cache only matters without it.
+      if (jit::embedded_halide_runtime_object()) return jit::halide_runtime_object();
       codecache::LookupResult hit = cache->lookup_runtime_object();
       if (hit.outcome == codecache::LookupOutcome::Hit && !hit.entry.objects.empty()) {
         DJ_LOG_INFO("jit: Halide runtime loaded from the code cache");

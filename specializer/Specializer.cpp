@@ -29,6 +29,16 @@ SpecializerOptions SpecializerOptions::from_environment() {
     o.generic_tier = false;
   if (const char* p = std::getenv("DJ_JIT_PATHS"); p && (std::strcmp(p, "off") == 0 || std::strcmp(p, "0") == 0))
     o.trace_paths = false;
+  if (const char* p = std::getenv("DJ_JIT_COMPILE_PRIORITY"); p && *p) {
+    auto parsed = jit::parse_compile_priority(p);
+    if (parsed.ok())
+      o.compile_priority = *parsed;
+    else
+      DJ_LOG_WARN("DJ_JIT_COMPILE_PRIORITY: " << parsed.status().message() << "; using "
+                                             << jit::compile_priority_name(o.compile_priority));
+  }
+  if (const char* u = std::getenv("DJ_JIT_UNFUSED"); u && (std::strcmp(u, "on") == 0 || std::strcmp(u, "1") == 0))
+    o.compile_unfused_plans = true;
   if (const char* cap = std::getenv("DJ_JIT_MAX_SPECS"); cap && *cap) {
     char* end = nullptr;
     long long v = std::strtoll(cap, &end, 10);
@@ -42,7 +52,7 @@ SpecializerOptions SpecializerOptions::from_environment() {
 
 Specializer::Specializer(const Interpreter& interpreter, SpecializerOptions options)
     : interpreter_(interpreter), options_(options) {
-  if (options_.background) queue_ = std::make_unique<jit::CompileQueue>(1);
+  if (options_.background) queue_ = std::make_unique<jit::CompileQueue>(1, options_.compile_priority);
 }
 
 std::shared_ptr<Specializer> Specializer::attach(const Interpreter& interpreter, SpecializerOptions options) {
@@ -165,6 +175,13 @@ Expected<std::shared_ptr<const SpecializedRegion>> Specializer::plan_and_build(
     if (!generic && reserved_[region] > 0) reserved_[region] -= 1;
     return Status(StatusCode::Unsupported, r.label() + ": no op of this region has a compiled lowering");
   }
+  if (!options_.gpu && !options_.compile_unfused_plans && !plan->fuses_anything()) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stats_.not_compilable += 1;
+    if (!generic && reserved_[region] > 0) reserved_[region] -= 1;
+    return Status(StatusCode::Unsupported, r.label() + ": nothing to fuse (every kernel would be one elementwise op, "
+                                                       "which the interpreter runs as fast); DJ_JIT_UNFUSED=on compiles it");
+  }
   if (cache_) {
     auto from_cache = install_from_cache(region, signature, generic, nullptr);
     if (from_cache.ok()) return from_cache;
@@ -283,6 +300,16 @@ Expected<std::shared_ptr<const SpecializedRegion>> Specializer::compile_now(int3
 void Specializer::wait_idle() const {
   if (!queue_) return;
   while (queue_->queued() + queue_->running() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
+bool Specializer::wait_idle_for(int64_t timeout_ms) const {
+  if (!queue_) return true;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms < 0 ? 0 : timeout_ms);
+  while (queue_->queued() + queue_->running() > 0) {
+    if (timeout_ms >= 0 && std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
 }
 
 size_t Specializer::compiles_in_flight() const { return queue_ ? queue_->queued() + queue_->running() : 0; }

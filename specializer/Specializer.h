@@ -19,7 +19,9 @@
 //     right away, without waiting for the cap. So a stream of new shapes costs at
 //     most max_per_region + 1 compiles per region.
 // DJ_JIT=off turns the whole thing off (from_environment); DJ_JIT_THRESHOLD sets
-// the tracer's hot count; DJ_JIT_GENERIC=off disables the generic tier.
+// the tracer's hot count; DJ_JIT_GENERIC=off disables the generic tier;
+// DJ_JIT_COMPILE_PRIORITY=normal|low|idle sets the compile thread's CPU priority
+// (default low: nice 19, so compiles do not slow the runs they overlap).
 // Code cache (SpecializationCache.h): before compiling, the key is looked up on
 // disk and a hit is loaded instead (no Halide/LLVM work); a fresh compile is
 // stored. With DJ_WARM_CACHE=1, attach() installs every cached specialization of
@@ -36,6 +38,7 @@
 #include <string>
 #include <vector>
 
+#include "jit/CompilePriority.h"
 #include "runtime/Interpreter.h"
 #include "specializer/SpecializationCache.h"
 #include "specializer/SpecializedRegion.h"
@@ -56,8 +59,15 @@ struct SpecializerOptions {
   // branch the traced runs took (PathTrace.h). DJ_JIT_PATHS=off disables.
   bool trace_paths = true;
   double path_min_share = 0.75;  // the branch's share of the If's traced runs that makes a path
+  // CPU: a plan whose kernels are all lone elementwise ops (FusionPlan::fuses_anything
+  // false) is not compiled; the interpreter runs those ops as fast, and the compile
+  // would only take CPU from runs. DJ_JIT_UNFUSED=on compiles them anyway. (On a GPU
+  // they are compiled: they keep the region's data on the device.)
+  bool compile_unfused_plans = false;
   bool use_cache = true;    // the on-disk code cache (DJ_CACHE=off also disables it)
   bool warm_cache = false;
+  // How the compile thread shares the CPU with runs (jit/CompilePriority.h).
+  jit::CompilePriority compile_priority = jit::CompilePriority::Low;
   // Set: the model runs on this GPU — kernel groups become CUDA kernels
   // (CudaGroupLowering.h) instead of Halide ones, cached as cubins + PTX.
   std::shared_ptr<GpuBackend> gpu;
@@ -92,6 +102,8 @@ class Specializer : public HotRegionListener, public std::enable_shared_from_thi
   // Compiles and installs now, on this thread (REPL `compile`, tests).
   Expected<std::shared_ptr<const SpecializedRegion>> compile_now(int32_t region, const SignatureWords& signature);
   void wait_idle() const;  // until no compile is queued or running
+  // Like wait_idle, for at most `timeout_ms` (negative: no limit); true when idle.
+  bool wait_idle_for(int64_t timeout_ms) const;
   size_t compiles_in_flight() const;  // queued or running now
 
   SpecializerStats stats() const;

@@ -39,6 +39,10 @@ class Engine:
     def run(self, inputs: Dict[str, np.ndarray]) -> List[np.ndarray]:
         raise NotImplementedError
 
+    def after_trace(self) -> None:
+        """Runs once after the last request, untimed (e.g. let background work finish
+        so the next process finds it). Never part of any latency."""
+
     def notes(self) -> Optional[str]:
         """Anything learned while running that the report should show (e.g. recompiles)."""
         return None

@@ -4,7 +4,9 @@
 - dynajit-jit-cold / dynajit-jit-warm: the JIT with an empty code cache (every
   specialization compiled during the trace) and with the cache a previous process
   filled on the same trace (loaded at start with DJ_WARM_CACHE=1). The harness
-  runs dynajit-jit-cold before dynajit-jit-warm with the same cache directory.
+  runs dynajit-jit-cold before dynajit-jit-warm with the same cache directory;
+  after its last request (untimed) the cold engine waits for the compiles still
+  in flight (Model.wait_for_compiles), so the warm engine finds all of them.
   Compiles happen in the background, so the cold engine's early requests run
   interpreted: that is part of what it measures.
 - dynajit-cuda (GPU, only with bench/run --gpu): the JIT with device="cuda" from
@@ -77,9 +79,40 @@ class DynaJITCompiled(DynaJITInterpreter):
         return {"jit": True, "cache_dir": cache_dir}
 
 
+    def notes(self):
+        """How much of the trace the compiled code served, and what the JIT did."""
+        try:
+            stats = self.model.stats()
+        except Exception as e:  # noqa: BLE001  -- a note, never a failure
+            return f"stats() failed: {e}"
+        jit = stats.get("jit") or {}
+        regions = [r for r in stats.get("regions") or [] if r.get("kind") == "compute"]
+        runs = sum(r.get("count", 0) for r in regions)
+        compiled_runs = sum(r.get("compiled", 0) for r in regions)
+        text = (f"{compiled_runs} of {runs} compute-region runs compiled; "
+                f"{jit.get('compiled', 0)} specializations compiled ({jit.get('generic', 0)} shape-generic) "
+                f"in {jit.get('compile_ms', 0):.0f} ms at {jit.get('compile_priority', '?')} priority, "
+                f"{jit.get('cache_hits', 0)} from the cache ({jit.get('warm_loaded', 0)} at load), "
+                f"{jit.get('not_compilable', 0)} hot signatures not compiled")
+        drained = getattr(self, "drained", None)
+        if drained:
+            text += (f"; after the trace, {drained[0]} compiles were still queued or running "
+                     f"and finished in {drained[1]:.1f} s (untimed) for the warm-cache engine")
+        return text[:600]
+
+
 class DynaJITColdCache(DynaJITCompiled):
     name = "dynajit-jit-cold"
     label = "DynaJIT JIT, empty code cache at process start"
+
+    def after_trace(self):
+        """Lets the compiles the trace asked for finish, so the cache holds them when
+        dynajit-jit-warm starts from it (closing the model would cancel them)."""
+        import time
+        in_flight = (self.model.stats().get("jit") or {}).get("in_flight", 0)
+        t0 = time.perf_counter()
+        self.model.wait_for_compiles(timeout=600)
+        self.drained = (in_flight, time.perf_counter() - t0)
 
 
 class DynaJITWarmCache(DynaJITCompiled):

@@ -1,4 +1,5 @@
-// dj_model_stats / dj_string_free: the tracer's statistics as JSON through the C API.
+// dj_model_stats / dj_model_wait_for_compiles / dj_string_free: what a model did and
+// its JIT's background work, through the C API.
 #include <cstdlib>
 #include <cstring>
 
@@ -30,6 +31,19 @@ dj_status dj_model_stats(const dj_model* model, char** json_out) noexcept {
     if (!copy) return dj::Status(dj::StatusCode::OutOfMemory, "dj_model_stats: out of memory for the JSON text");
     std::memcpy(copy, json.c_str(), json.size() + 1);
     *json_out = copy;
+    return {};
+  });
+}
+
+dj_status dj_model_wait_for_compiles(dj_model* model, int64_t timeout_ms, int* idle_out) noexcept {
+  if (idle_out) *idle_out = 0;
+  if (!model) return null_argument("dj_model_wait_for_compiles", "model");
+  return guarded("dj_model_wait_for_compiles", [&]() -> dj::Status {
+    bool idle = true;
+#ifdef DJ_HAVE_JIT
+    if (model->specializer) idle = model->specializer->wait_idle_for(timeout_ms);
+#endif
+    if (idle_out) *idle_out = idle ? 1 : 0;
     return {};
   });
 }

@@ -275,6 +275,14 @@ DJ_API void dj_outputs_free(dj_tensor** outputs, size_t n) DJ_NOEXCEPT;
  * dj_string_free. */
 DJ_API dj_status dj_model_stats(const dj_model* model, char** json_out) DJ_NOEXCEPT;
 
+/* Waits until the model's JIT has no compile queued or running, or `timeout_ms`
+ * milliseconds passed (negative: no limit). `*idle_out` (may be NULL) is set to 1
+ * when no compile is left, 0 on timeout. Compiles run in the background while runs
+ * go on; freeing a model cancels its queued compiles. Call this before exiting when
+ * the code cache (DJ_CACHE_DIR) should hold every specialization the runs asked
+ * for, so the next process starts warm. With the JIT off it returns at once, idle. */
+DJ_API dj_status dj_model_wait_for_compiles(dj_model* model, int64_t timeout_ms, int* idle_out) DJ_NOEXCEPT;
+
 /* Frees a string returned by the library. NULL is ignored. */
 DJ_API void dj_string_free(char* s) DJ_NOEXCEPT;
 

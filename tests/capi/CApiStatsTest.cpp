@@ -1,5 +1,6 @@
 // dj_model_stats through the C API: the JSON reflects the runs made (counts per
 // signature), arguments are checked, and the string is freed with dj_string_free.
+// dj_model_wait_for_compiles: returns idle once the background compiles landed.
 #include <cstring>
 #include <string>
 
@@ -48,6 +49,33 @@ TEST(CApiStats, BadInputNullArguments) {
   ModelPtr m = load_text(kMlpText);
   EXPECT_EQ(dj_model_stats(m.get(), nullptr), DJ_ERR_INVALID_ARGUMENT);
   dj_string_free(nullptr);
+}
+
+TEST(CApiStats, WaitForCompilesReturnsIdleWithNothingInFlight) {
+  ModelPtr m = load_text(kMlpText);
+  for (int i = 0; i < 12; ++i) run_batch(m.get(), 3);  // hot after 8 (DJ_JIT_THRESHOLD default)
+  int idle = -1;
+  ASSERT_EQ(dj_model_wait_for_compiles(m.get(), -1, &idle), DJ_OK) << dj_last_error_message();
+  EXPECT_EQ(idle, 1);
+  char* json = nullptr;
+  ASSERT_EQ(dj_model_stats(m.get(), &json), DJ_OK);
+  std::string s(json);
+  dj_string_free(json);
+  if (s.find("\"jit\"") != std::string::npos) {  // builds with the JIT: installed (compiled or cached), none left
+    EXPECT_NE(s.find("\"in_flight\":0"), std::string::npos) << s;
+    EXPECT_NE(s.find("\"specializations\":[{\"region\":\"R0\""), std::string::npos) << s;
+  }
+  // Nothing queued now: a zero timeout is enough, and idle_out may be NULL.
+  ASSERT_EQ(dj_model_wait_for_compiles(m.get(), 0, &idle), DJ_OK);
+  EXPECT_EQ(idle, 1);
+  EXPECT_EQ(dj_model_wait_for_compiles(m.get(), 0, nullptr), DJ_OK);
+}
+
+TEST(CApiStats, WaitForCompilesChecksItsModel) {
+  int idle = -1;
+  EXPECT_EQ(dj_model_wait_for_compiles(nullptr, 0, &idle), DJ_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(idle, 0);
+  EXPECT_NE(std::string(dj_last_error_message()).find("model is NULL"), std::string::npos);
 }
 
 }  // namespace

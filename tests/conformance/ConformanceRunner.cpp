@@ -169,6 +169,7 @@ Outcome run_test(const fs::path& dir, std::string& reason, bool jit) {
     specializer::SpecializerOptions so;
     so.background = false;
     so.use_cache = false;  // compile every time: this checks the compiler, not the cache
+    so.compile_unfused_plans = true;  // one-op models too: each op's lowering is under test
     specializer = specializer::Specializer::attach(interp, so);
   }
   struct Detach {

@@ -8,6 +8,11 @@
 #include <thread>
 
 #include "jit/CompileQueue.h"
+
+#include <sched.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include "jit/ElementwiseSchedule.h"
 #include "jit/KernelCompiler.h"
 #include "tests/jit/JitTestSupport.h"
@@ -138,6 +143,50 @@ TEST(CompileQueue, SubmitAfterShutdownIsCancelledImmediately) {
   ASSERT_EQ(t.result.wait_for(std::chrono::seconds(0)), std::future_status::ready);
   EXPECT_FALSE(t.result.get().ok());
   EXPECT_FALSE(ran);
+}
+
+// The worker's own scheduling, read from inside a job.
+struct WorkerScheduling {
+  int nice = 0;
+  int policy = 0;
+};
+
+WorkerScheduling scheduling_inside_a_job(CompilePriority priority) {
+  CompileQueue queue(1, priority);
+  WorkerScheduling seen;
+  auto t = queue.submit("probe", 0, [&] {
+    const auto tid = static_cast<id_t>(syscall(SYS_gettid));
+    seen.nice = getpriority(PRIO_PROCESS, tid);
+    seen.policy = sched_getscheduler(0);
+    return empty_result();
+  });
+  t.result.wait();
+  return seen;
+}
+
+TEST(CompileQueue, WorkersRunAtTheirCompilePriority) {
+  const int own_nice = getpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)));
+  WorkerScheduling normal = scheduling_inside_a_job(CompilePriority::Normal);
+  EXPECT_EQ(normal.nice, own_nice);
+  EXPECT_EQ(normal.policy, SCHED_OTHER);
+  WorkerScheduling low = scheduling_inside_a_job(CompilePriority::Low);
+  EXPECT_EQ(low.nice, 19);
+  EXPECT_EQ(low.policy, SCHED_OTHER);
+  WorkerScheduling idle = scheduling_inside_a_job(CompilePriority::Idle);
+  EXPECT_EQ(idle.policy, SCHED_IDLE);
+  // The submitting thread is untouched.
+  EXPECT_EQ(getpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid))), own_nice);
+}
+
+TEST(CompilePriority, NamesParseBackAndUnknownNamesAreErrors) {
+  for (CompilePriority p : {CompilePriority::Normal, CompilePriority::Low, CompilePriority::Idle}) {
+    auto parsed = parse_compile_priority(compile_priority_name(p));
+    ASSERT_TRUE(parsed.ok());
+    EXPECT_EQ(*parsed, p);
+  }
+  auto bad = parse_compile_priority("urgent");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("normal, low, idle"), std::string::npos) << bad.status().message();
 }
 
 }  // namespace

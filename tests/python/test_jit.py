@@ -50,6 +50,19 @@ def test_hot_shape_is_compiled_and_matches_onnxruntime(tmp_path):
     assert jit2["cache_hits"] >= 1 and jit2["compiled"] == 0, jit2
 
 
+def test_wait_for_compiles_returns_once_the_hot_shape_is_compiled(tmp_path):
+    m = dynajit.load(model_path("dynamic_mlp"), cache_dir=tmp_path)
+    x = np.random.default_rng(1).standard_normal((24, 16), dtype=np.float32)
+    for _ in range(10):  # hot after 8 (DJ_JIT_THRESHOLD default)
+        m.run(x=x)
+    assert m.wait_for_compiles(timeout=120) is True
+    jit = m.stats()["jit"]
+    assert jit["in_flight"] == 0 and jit["compiled"] >= 1, jit
+    assert jit["compile_priority"] == "low", jit  # the default: compiles yield to runs
+    assert m.wait_for_compiles(timeout=0) is True  # nothing left
+    assert dynajit.load(model_path("dynamic_mlp"), jit=False).wait_for_compiles() is True
+
+
 def test_jit_false_never_compiles():
     m = dynajit.load(model_path("dynamic_mlp"), jit=False)
     x = np.ones((4, 16), np.float32)

@@ -234,5 +234,33 @@ g (float[n, 2] x) => (float[n, 3] y) <float[3, 2] w = {1, 2, 3, 4, 5, 6}> {
   EXPECT_EQ(kinds(scaled), "interpreted:1");
 }
 
+TEST(FusionPlan, LoneElementwiseOpsFuseNothingWhileChainsAndGemmsDo) {
+  std::shared_ptr<const Model> m;
+  std::shared_ptr<const RegionPlan> r;
+  // Relu, then a value that escapes, then Mul: two one-op kernels, nothing fused.
+  FusionPlan lone = plan_text(R"(<ir_version: 8, opset_import: ["" : 17]>
+g (float[n, 8] x) => (float[n, 8] y, float[n, 8] a) {
+  a = Relu(x)
+  y = Mul(a, x)
+})", {4, 8}, m, r);
+  EXPECT_EQ(kinds(lone), "elementwise:1 elementwise:1");
+  EXPECT_EQ(lone.kernel_count(), 2u);
+  EXPECT_FALSE(lone.fuses_anything());
+
+  FusionPlan chain = plan_text(R"(<ir_version: 8, opset_import: ["" : 17]>
+g (float[n, 8] x) => (float[n, 8] y) {
+  a = Relu(x)
+  y = Mul(a, x)
+})", {4, 8}, m, r);
+  EXPECT_EQ(kinds(chain), "elementwise:2");
+  EXPECT_TRUE(chain.fuses_anything());
+
+  FusionPlan gemm = plan_text(R"(<ir_version: 8, opset_import: ["" : 17]>
+g (float[n, 4] x) => (float[n, 3] y) <float[4, 3] w = {1,2,3,4,5,6,7,8,9,10,11,12}> {
+  y = MatMul(x, w)
+})", {4, 4}, m, r);
+  EXPECT_TRUE(gemm.fuses_anything()) << kinds(gemm);
+}
+
 }  // namespace
 }  // namespace dj::specializer

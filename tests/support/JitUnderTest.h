@@ -39,6 +39,7 @@ struct JitUnderTest {
     specializer::SpecializerOptions so;
     so.background = background;
     so.use_cache = false;
+    so.compile_unfused_plans = true;  // differential tests check every lowering, lone ops too
     so.gpu = std::move(gpu);
     specializer = specializer::Specializer::attach(*jit, so);
   }

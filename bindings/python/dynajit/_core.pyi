@@ -38,5 +38,8 @@ class LoadedModel:
     def stats(self) -> str:
         """dj_model_stats: the model's statistics as JSON text."""
 
+    def wait_for_compiles(self, timeout_ms: int) -> bool:
+        """dj_model_wait_for_compiles (GIL released): true when no compile is queued or running."""
+
     def run(self, names: Sequence[str], arrays: Sequence[npt.NDArray[np.generic]], dtypes: Sequence[int]) -> list[npt.NDArray[np.generic]]:
         """dj_run with the GIL released: every output, in the model's order, as NumPy arrays."""

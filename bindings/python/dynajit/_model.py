@@ -172,6 +172,18 @@ class Model:
         """
         return json.loads(self._core.stats())
 
+    def wait_for_compiles(self, timeout: Optional[float] = None) -> bool:
+        """Waits until the JIT has no compile queued or running, at most ``timeout``
+        seconds (None: no limit). True when none is left (also with the JIT off).
+
+        Compiles run in the background while runs go on, and closing a model
+        cancels its queued compiles: call this before exiting when the code cache
+        should hold every specialization the runs asked for, so the next process
+        loaded with ``DJ_WARM_CACHE=1`` starts warm.
+        """
+        ms = -1 if timeout is None else max(0, int(timeout * 1000))
+        return self._core.wait_for_compiles(ms)
+
     def _parse_run_args(self, first: Any, second: Any, named: dict) -> tuple[InputFeed, Optional[list[int]]]:
         """(feed, indices of the outputs to return as a list, or None for a dict)."""
         if isinstance(first, Mapping):

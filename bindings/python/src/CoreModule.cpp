@@ -31,6 +31,8 @@ NB_MODULE(_core, m) {
       .def("inputs", &LoadedModel::inputs, "[(name, dtype code, rank, [(kind, value, symbol)])] of the inputs.")
       .def("outputs", &LoadedModel::outputs, "[(name, dtype code, rank, [(kind, value, symbol)])] of the outputs.")
       .def("stats", &LoadedModel::stats, "dj_model_stats: the model's statistics as JSON text.")
+      .def("wait_for_compiles", &LoadedModel::wait_for_compiles, nb::arg("timeout_ms"),
+           "dj_model_wait_for_compiles (GIL released): true when no compile is queued or running.")
       .def("run", &LoadedModel::run, nb::arg("names"), nb::arg("arrays"), nb::arg("dtypes"),
            "dj_run with the GIL released: every output, in the model's order, as NumPy arrays.");
 }

@@ -93,6 +93,17 @@ std::string LoadedModel::stats() const {
   return std::string(json);
 }
 
+bool LoadedModel::wait_for_compiles(int64_t timeout_ms) {
+  int idle = 0;
+  dj_status status = DJ_OK;
+  {
+    nb::gil_scoped_release released;
+    status = dj_model_wait_for_compiles(model_, timeout_ms, &idle);
+  }
+  check_status(status);
+  return idle != 0;
+}
+
 nb::list LoadedModel::run(const std::vector<std::string>& names, const std::vector<InputArray>& arrays,
                           const std::vector<int>& dtypes) {
   if (names.size() != arrays.size() || names.size() != dtypes.size())

@@ -39,6 +39,9 @@ class LoadedModel {
   // dj_model_stats: the model's statistics as JSON text (runtime/TraceReport.h has the keys).
   std::string stats() const;
 
+  // dj_model_wait_for_compiles with the GIL released: true when no compile is left.
+  bool wait_for_compiles(int64_t timeout_ms);
+
   // One dj_run. names[i] names arrays[i], viewed as dtypes[i] (dj_dtype codes).
   // Returns every output in the model's order as NumPy arrays that own their buffers.
   nb::list run(const std::vector<std::string>& names, const std::vector<InputArray>& arrays,
