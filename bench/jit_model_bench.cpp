@@ -647,8 +647,8 @@ softmax_bias (float[R, C] x, float[C] b) => (float[R, C] y) {
                          "≥ 70% of copy", frac >= 0.7 && t.agreement.ok});
     }
   }
-  std::printf("\nSoftmax(x+b) is two kernels (the Add, then the Softmax: FusionPlan does not fold a producer into a "
-              "Softmax yet), so it has no 'kernel only' figure; its bytes count one pass.\n");
+  std::printf("\nSoftmax(x+b) and LayerNorm are one kernel each (the Add is the Softmax's prologue); bytes count "
+              "one read of x and one write of y.\n");
 }
 
 void usage() {
