@@ -8,7 +8,7 @@
 #include "frontend/OnnxLoader.h"
 #include "runtime/Interpreter.h"
 #include "specializer/Specializer.h"
-#include "tests/support/BundledModelSupport.h"
+#include "tests/support/JitUnderTest.h"
 
 namespace dj::specializer {
 namespace {
@@ -27,42 +27,13 @@ g (float[n, 8] x) => (float[n, 8] y) {
   y = Mul(a, x)
 })";
 
-struct Jit {
-  std::shared_ptr<const Model> model;
-  std::unique_ptr<Interpreter> reference;
-  std::unique_ptr<Interpreter> traced;
-  std::shared_ptr<Specializer> specializer;
-
-  Jit(const char* text, SpecializerOptions so) {
+// The model in ONNX text, with a reference interpreter beside it (JitUnderTest).
+struct Jit : test::JitUnderTest {
+  Jit(const char* text, SpecializerOptions so) : test::JitUnderTest(load(text), std::move(so)) {}
+  static std::shared_ptr<const Model> load(const char* text) {
     auto m = load_onnx_text(text);
     EXPECT_TRUE(m.ok()) << m.status().message();
-    model = std::make_shared<const Model>(std::move(m).value());
-    InterpreterOptions off;
-    off.trace = false;
-    reference = std::make_unique<Interpreter>(model, off);
-    InterpreterOptions on;
-    on.trace = true;
-    on.trace_options.hotness.min_count = 2;
-    on.trace_options.hotness.min_total_ms = 1e9;
-    traced = std::make_unique<Interpreter>(model, on);
-    so.use_cache = false;
-    specializer = Specializer::attach(*traced, so);
-  }
-  ~Jit() { specializer->detach(); }
-
-  void run_and_compare(const Tensor& x, int times) {
-    auto want = reference->run({x});
-    ASSERT_TRUE(want.ok()) << want.status().message();
-    for (int k = 0; k < times; ++k) {
-      auto got = traced->run({x});
-      ASSERT_TRUE(got.ok()) << got.status().message();
-      test::expect_close(*got, *want, "run " + std::to_string(k));
-    }
-  }
-  uint64_t compiled_runs() const {
-    uint64_t n = 0;
-    for (const RegionStats& r : traced->tracer()->all_region_stats()) n += r.compiled;
-    return n;
+    return std::make_shared<const Model>(std::move(m).value());
   }
 };
 
@@ -75,11 +46,11 @@ SpecializerOptions inline_compiles() {
 TEST(CompilePolicy, APlanOfLoneElementwiseOpsStaysInterpreted) {
   Jit t(kLoneOps, inline_compiles());
   const Tensor x = test::random_f32({5, 8}, 3, 1.0f);
-  t.run_and_compare(x, 5);
+  t.check({x}, 5, "lone ops");
   EXPECT_TRUE(t.specializer->specializations(0).empty());
   EXPECT_EQ(t.specializer->stats().compiled, 0u);
   EXPECT_GE(t.specializer->stats().not_compilable, 1u);
-  EXPECT_EQ(t.compiled_runs(), 0u);
+  EXPECT_EQ(t.compiled_executions(), 0u);
 }
 
 TEST(CompilePolicy, CompileUnfusedPlansCompilesThemAnyway) {
@@ -87,18 +58,18 @@ TEST(CompilePolicy, CompileUnfusedPlansCompilesThemAnyway) {
   so.compile_unfused_plans = true;
   Jit t(kLoneOps, so);
   const Tensor x = test::random_f32({5, 8}, 3, 1.0f);
-  t.run_and_compare(x, 5);
+  t.check({x}, 5, "lone ops, compiled");
   ASSERT_EQ(t.specializer->specializations(0).size(), 1u);
   EXPECT_EQ(t.specializer->specializations(0)[0]->kernels().size(), 2u);
-  EXPECT_GE(t.compiled_runs(), 3u);
+  EXPECT_GE(t.compiled_executions(), 3u);
 }
 
 TEST(CompilePolicy, AFusedChainIsCompiled) {
   Jit t(kChain, inline_compiles());
   const Tensor x = test::random_f32({5, 8}, 4, 1.0f);
-  t.run_and_compare(x, 5);
+  t.check({x}, 5, "fused chain");
   ASSERT_EQ(t.specializer->specializations(0).size(), 1u);
-  EXPECT_GE(t.compiled_runs(), 3u);
+  EXPECT_GE(t.compiled_executions(), 3u);
 }
 
 TEST(CompilePolicy, WaitIdleForReturnsOnceTheBackgroundCompileLanded) {
@@ -106,13 +77,13 @@ TEST(CompilePolicy, WaitIdleForReturnsOnceTheBackgroundCompileLanded) {
   EXPECT_EQ(so.compile_priority, jit::CompilePriority::Low);
   Jit t(kChain, so);
   const Tensor x = test::random_f32({6, 8}, 5, 1.0f);
-  t.run_and_compare(x, 2);  // hot on the 2nd run: queued
+  t.check({x}, 2, "tracing");  // hot on the 2nd run: queued
   EXPECT_TRUE(t.specializer->wait_idle_for(-1));
   EXPECT_EQ(t.specializer->compiles_in_flight(), 0u);
   ASSERT_EQ(t.specializer->specializations(0).size(), 1u);
   EXPECT_TRUE(t.specializer->wait_idle_for(0));  // nothing left: true at once
-  t.run_and_compare(x, 3);
-  EXPECT_GE(t.compiled_runs(), 3u);
+  t.check({x}, 3, "compiled");
+  EXPECT_GE(t.compiled_executions(), 3u);
 }
 
 }  // namespace

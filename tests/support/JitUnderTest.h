@@ -27,7 +27,9 @@ struct JitUnderTest {
       : JitUnderTest(load_bundled(name), background, std::move(gpu)) {}
   explicit JitUnderTest(std::shared_ptr<const Model> loaded, bool background = false,
                         std::shared_ptr<specializer::GpuBackend> gpu = nullptr)
-      : model(std::move(loaded)) {
+      : JitUnderTest(std::move(loaded), every_lowering(background, std::move(gpu))) {}
+  // With these specializer options (the code cache is turned off all the same).
+  JitUnderTest(std::shared_ptr<const Model> loaded, specializer::SpecializerOptions so) : model(std::move(loaded)) {
     InterpreterOptions off;
     off.trace = false;
     reference = std::make_unique<Interpreter>(model, off);
@@ -36,12 +38,17 @@ struct JitUnderTest {
     on.trace_options.hotness.min_count = 2;
     on.trace_options.hotness.min_total_ms = 1e9;
     jit = std::make_unique<Interpreter>(model, on);
+    so.use_cache = false;
+    specializer = specializer::Specializer::attach(*jit, so);
+  }
+  // The default options of these tests: every lowering is under test, lone ops too.
+  static specializer::SpecializerOptions every_lowering(bool background,
+                                                        std::shared_ptr<specializer::GpuBackend> gpu) {
     specializer::SpecializerOptions so;
     so.background = background;
-    so.use_cache = false;
-    so.compile_unfused_plans = true;  // differential tests check every lowering, lone ops too
+    so.compile_unfused_plans = true;
     so.gpu = std::move(gpu);
-    specializer = specializer::Specializer::attach(*jit, so);
+    return so;
   }
   ~JitUnderTest() { specializer->detach(); }
 
