@@ -19,7 +19,11 @@ struct GemmIsaKernels {
   void (*packed_block)(int64_t mc, int64_t nc, int64_t kc, const float* packed_a, const float* packed_b, float* c,
                        int64_t ldc, float alpha, float beta, bool accumulate) = nullptr;
   float (*dot)(const float* x, const float* y, int64_t n) = nullptr;
-  void (*axpy)(float* y, const float* x, float a, int64_t n) = nullptr;
+  // One row of a skinny product: c[0:n] = alpha * sum_k a[k * a_stride] * b[k * ldb + 0:n]
+  // (+ beta * c[0:n] unless beta == 0, when c is not read). Columns go in register
+  // blocks whose sums stay in registers over all of K: B is streamed once, C written once.
+  void (*gemv_row)(const float* a, int64_t a_stride, const float* b, int64_t ldb, int64_t k, float* c, int64_t n,
+                   float alpha, float beta) = nullptr;
 };
 
 const GemmIsaKernels& gemm_isa_kernels();

@@ -228,22 +228,16 @@ void run_packed_batch(const Blocking& bk, const Problem& p, int64_t bi, bool par
   }
 }
 
-// Columns [j0, j1) of rows [r0, r1): C row += alpha * a(i,k) * B row k. Needs B rows contiguous.
-void run_axpy_rows(const GemmIsaKernels& isa, const Problem& p, int64_t bi, int64_t r0, int64_t r1, int64_t j0,
+// Columns [j0, j1) of rows [r0, r1): each C row from one gemv_row (sums in registers
+// over all of K). Needs B rows contiguous.
+void run_gemv_rows(const GemmIsaKernels& isa, const Problem& p, int64_t bi, int64_t r0, int64_t r1, int64_t j0,
                    int64_t j1) {
   const float* a = p.a_at(bi);
   const float* b = p.b_at(bi);
   float* c = p.c_at(bi);
-  for (int64_t i = r0; i < r1; ++i) {
-    float* row = c + i * p.ldc + j0;
-    const int64_t n = j1 - j0;
-    if (p.beta == 0.0f) std::fill(row, row + n, 0.0f);
-    else if (p.beta != 1.0f) for (int64_t j = 0; j < n; ++j) row[j] *= p.beta;
-    for (int64_t k = 0; k < p.K; ++k) {
-      const float s = p.alpha * a[i * p.a.row_stride + k * p.a.col_stride];
-      isa.axpy(row, b + k * p.b.row_stride + j0, s, n);
-    }
-  }
+  for (int64_t i = r0; i < r1; ++i)
+    isa.gemv_row(a + i * p.a.row_stride, p.a.col_stride, b + j0, p.b.row_stride, p.K, c + i * p.ldc + j0, j1 - j0,
+                 p.alpha, p.beta);
 }
 
 // Elements (i, j) for i in [r0, r1), j in [j0, j1) as dot products. Needs A rows and B
@@ -263,14 +257,14 @@ void run_dots(const GemmIsaKernels& isa, const Problem& p, int64_t bi, int64_t r
   }
 }
 
-enum class Path { Packed, AxpyRows, Dots };
+enum class Path { Packed, GemvRows, Dots };
 
 Path choose_path(const GemmIsaKernels& isa, const Problem& p) {
   const bool b_rows_contiguous = p.b.col_stride == 1 || p.N == 1;
   const bool a_rows_contiguous = p.a.col_stride == 1 || p.K == 1;
   const bool b_cols_contiguous = p.b.row_stride == 1 || p.K == 1;
   // A handful of rows: packing B would cost as much as the product itself.
-  if (p.M * 2 < isa.mr && b_rows_contiguous) return Path::AxpyRows;
+  if (p.M * 2 < isa.mr && b_rows_contiguous) return Path::GemvRows;
   if ((p.M * 2 < isa.mr || p.N * 4 < isa.nr) && a_rows_contiguous && b_cols_contiguous) return Path::Dots;
   return Path::Packed;
 }
@@ -316,7 +310,7 @@ void gemm_f32_batched_with(const GemmIsaKernels& isa, bool parallel, int64_t bat
       const int64_t ct = t % col_tasks;
       const int64_t r0 = rt * row_chunk, r1 = std::min(M, r0 + row_chunk);
       const int64_t j0 = ct * col_chunk, j1 = std::min(N, j0 + col_chunk);
-      if (path == Path::AxpyRows) run_axpy_rows(isa, p, bi, r0, r1, j0, j1);
+      if (path == Path::GemvRows) run_gemv_rows(isa, p, bi, r0, r1, j0, j1);
       else run_dots(isa, p, bi, r0, r1, j0, j1);
     });
     return;

@@ -12,7 +12,7 @@
 // per task and run in parallel (TBB) through a register-tiled micro-kernel
 // (GemmMicroKernel.h) compiled per ISA and chosen at run time (AVX-512 8x32,
 // AVX2 6x16, baseline SSE 4x8). Many batches run one batch per task instead.
-// Skinny products (a few rows, or a few columns) skip packing and run dot/axpy
+// Skinny products (a few rows, or a few columns) skip packing and run dot/GEMV-row
 // loops. Results do not depend on the thread count.
 #pragma once
 

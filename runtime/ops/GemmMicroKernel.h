@@ -131,15 +131,40 @@ DJ_GEMM_TARGET float dot(const float* __restrict x, const float* __restrict y, i
   return s;
 }
 
-// y[i] += a * x[i], contiguous.
-DJ_GEMM_TARGET void axpy(float* __restrict y, const float* __restrict x, float a, int64_t n) {
-  int64_t i = 0;
-  for (; i + 2 * kVecFloats <= n; i += 2 * kVecFloats) {
-    store_unaligned(y + i, load_unaligned(y + i) + load_unaligned(x + i) * a);
-    store_unaligned(y + i + kVecFloats, load_unaligned(y + i + kVecFloats) + load_unaligned(x + i + kVecFloats) * a);
+// out = alpha * sum (+ beta * out unless beta == 0).
+DJ_GEMM_TARGET inline void finish_gemv(float* out, Vec sum, float alpha, float beta) {
+  Vec v = sum * alpha;
+  if (beta != 0.0f) v += load_unaligned(out) * beta;
+  store_unaligned(out, v);
+}
+
+// c[j] = alpha * sum_k a[k*as] * b[k*ldb + j] (+ beta * c[j]) for j in [0, n).
+DJ_GEMM_TARGET void gemv_row(const float* __restrict a, int64_t as, const float* __restrict b, int64_t ldb, int64_t k,
+                             float* __restrict c, int64_t n, float alpha, float beta) {
+  constexpr int kBlock = 4;  // vectors per column block, summed in registers
+  int64_t j = 0;
+  for (; j + kBlock * kVecFloats <= n; j += kBlock * kVecFloats) {
+    Vec acc[kBlock] = {};
+    const float* bj = b + j;
+    for (int64_t p = 0; p < k; ++p) {
+      const float s = a[p * as];
+      const float* row = bj + p * ldb;
+#pragma GCC unroll 4
+      for (int l = 0; l < kBlock; ++l) acc[l] += load_unaligned(row + l * kVecFloats) * s;
+    }
+#pragma GCC unroll 4
+    for (int l = 0; l < kBlock; ++l) finish_gemv(c + j + l * kVecFloats, acc[l], alpha, beta);
   }
-  for (; i + kVecFloats <= n; i += kVecFloats) store_unaligned(y + i, load_unaligned(y + i) + load_unaligned(x + i) * a);
-  for (; i < n; ++i) y[i] += a * x[i];
+  for (; j + kVecFloats <= n; j += kVecFloats) {
+    Vec acc = {};
+    for (int64_t p = 0; p < k; ++p) acc += load_unaligned(b + p * ldb + j) * a[p * as];
+    finish_gemv(c + j, acc, alpha, beta);
+  }
+  for (; j < n; ++j) {
+    float s = 0.0f;
+    for (int64_t p = 0; p < k; ++p) s += a[p * as] * b[p * ldb + j];
+    c[j] = beta != 0.0f ? alpha * s + beta * c[j] : alpha * s;
+  }
 }
 
 dj::GemmIsaKernels dj_gemm_kernels_table(const char* name) {
@@ -149,7 +174,7 @@ dj::GemmIsaKernels dj_gemm_kernels_table(const char* name) {
   k.nr = kNR;
   k.packed_block = &packed_block;
   k.dot = &dot;
-  k.axpy = &axpy;
+  k.gemv_row = &gemv_row;
   return k;
 }
 

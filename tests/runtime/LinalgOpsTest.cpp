@@ -107,6 +107,8 @@ TEST(LinalgGemmKernelTest, MatchesNaiveOnEdgeSizesForEveryIsa) {
       {65, 129, 33, true, true, 0.5f, 2}, {3, 300, 17, false, false, 1, 0},  {1, 100, 70, false, true, 1, 0},
       {100, 1, 70, false, false, 1, 0},   {100, 2, 70, true, false, 1, 1},   {257, 31, 600, false, true, 1.5f, 0},
       {31, 257, 600, true, false, 1, -1}, {13, 64, 1, false, false, 1, 0.5}, {200, 300, 40, false, true, 1, 0},
+      // The GEMV-row path (a few rows) with alpha and beta, column tails and a transposed A.
+      {1, 77, 513, true, false, 1.5f, -1}, {2, 300, 40, false, false, 0.5f, 2}, {1, 1030, 9, false, false, 1, 0},
   };
   uint32_t seed = 1;
   for (const GemmIsaKernels* isa : runnable_isas()) {
