@@ -102,6 +102,7 @@ class GraphBuilder {
       info.dtype = t->dtype();
       info.shape = SymShape(t->shape().begin(), t->shape().end());
       info.constant = std::move(t).value();
+      info.constant.mark_model_constant();
       graph->initializers.push_back(id);
       initializer_names.insert(init.name());
     }

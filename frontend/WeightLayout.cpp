@@ -50,6 +50,7 @@ int store_gemm_weights_untransposed(Graph& graph) {
     ValueInfo& out = graph.value(target);
     out.shape = SymShape{SymExpr(wt.dim(0)), SymExpr(wt.dim(1))};
     out.constant = std::move(wt);
+    out.constant.mark_model_constant();
     node.inputs[1] = target;
     node.attributes["transB"].kind = Attribute::Kind::Int;
     node.attributes["transB"].i = 0;

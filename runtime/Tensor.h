@@ -49,6 +49,9 @@ struct Storage {
   bool owned = false;
   std::function<void()> on_release;  // for borrowed memory: called when the last view goes
   DeviceKind device = DeviceKind::Cpu;
+  // A model's constant (an initializer): never written after loading, read on every
+  // run, so kernels may keep prepared copies of it (runtime/ops/PreparedWeights.h).
+  bool model_constant = false;
   // Device memory only: copies `bytes` starting at byte `offset` into host memory.
   std::function<Status(size_t offset, void* host, size_t bytes)> copy_to_host;
   ~Storage();
@@ -92,6 +95,11 @@ class Tensor {
   size_t nbytes() const { return static_cast<size_t>(numel()) * dtype_size(dtype_); }
   bool is_contiguous() const;
   bool is_borrowed() const { return storage_ && !storage_->owned; }
+  // Set by the loader on initializers (Storage::model_constant); views share it.
+  bool is_model_constant() const { return storage_ && storage_->model_constant; }
+  void mark_model_constant() {
+    if (storage_) storage_->model_constant = true;
+  }
   DeviceKind device() const { return storage_ ? storage_->device : DeviceKind::Cpu; }
   bool on_host() const { return device() == DeviceKind::Cpu; }
   // *this when on the host; else a fresh host copy (an OutOfMemory or device error otherwise).

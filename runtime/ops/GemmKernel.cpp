@@ -138,6 +138,7 @@ struct Problem {
   const int64_t *a_off, *b_off, *c_off;
   float* c;
   int64_t ldc;
+  const PackedGemmB* packed_b = nullptr;  // B's panels made ahead (same B for every batch)
 
   const float* a_at(int64_t bi) const { return a.data + (a_off ? a_off[bi] : 0); }
   const float* b_at(int64_t bi) const { return b.data + (b_off ? b_off[bi] : 0); }
@@ -174,8 +175,10 @@ void run_packed_batch(const Blocking& bk, const Problem& p, int64_t bi, bool par
   const int64_t m_blocks = ceil_div(p.M, bk.mc);
 
   std::unique_ptr<float, PackBuffer::Free> shared_b;
-  float* pb;
-  if (parallel) {
+  float* pb = nullptr;
+  if (p.packed_b) {
+    // Nothing to pack: read_b() below points into the panels made ahead.
+  } else if (parallel) {
     const size_t bytes = static_cast<size_t>(round_up(round_up(bk.nc, isa.nr) * kc_max * 4, 64));
     shared_b.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
     if (!shared_b) throw AllocationError("GEMM packing buffer of " + std::to_string(bytes) + " bytes");
@@ -196,6 +199,7 @@ void run_packed_batch(const Blocking& bk, const Problem& p, int64_t bi, bool par
     for (int64_t p0 = 0; p0 < p.K; p0 += kKC) {
       const int64_t kc = std::min(kKC, p.K - p0);
       const bool accumulate = p0 > 0;
+      const float* read_b = p.packed_b ? p.packed_b->block(j0, p0) : pb;
       auto pack_b_columns = [&](int64_t js, int64_t je) {  // js, je: multiples of NR within the block
         bk.pack_b(b, p.b.row_stride, p.b.col_stride, p0, kc, j0 + js, std::min(je, nc) - js, pb + (js / isa.nr) * kc * isa.nr);
       };
@@ -205,12 +209,19 @@ void run_packed_batch(const Blocking& bk, const Problem& p, int64_t bi, bool par
         const int64_t js = ns * sub_nc, n = std::min(sub_nc, nc - js);
         float* pa = t_pack_a.get(static_cast<size_t>(round_up(mc, isa.mr) * kc));
         bk.pack_a(a, p.a.row_stride, p.a.col_stride, i0, mc, p0, kc, pa);
-        isa.packed_block(mc, n, kc, pa, pb + (js / isa.nr) * kc * isa.nr, c + i0 * p.ldc + j0 + js, p.ldc, p.alpha,
-                         p.beta, accumulate);
+        isa.packed_block(mc, n, kc, pa, read_b + (js / isa.nr) * kc * isa.nr, c + i0 * p.ldc + j0 + js, p.ldc,
+                         p.alpha, p.beta, accumulate);
       };
       if (!parallel) {
-        pack_b_columns(0, nc);
+        if (!p.packed_b) pack_b_columns(0, nc);
         for (int64_t t = 0; t < m_blocks; ++t) block(t);
+        continue;
+      }
+      if (p.packed_b) {
+        tbb::parallel_for(tbb::blocked_range<int64_t>(0, m_blocks * n_split, 1),
+                          [&](const tbb::blocked_range<int64_t>& r) {
+                            for (int64_t t = r.begin(); t != r.end(); ++t) block(t);
+                          });
         continue;
       }
       const int64_t panels = ceil_div(nc, isa.nr);
@@ -284,9 +295,11 @@ void for_each_task(bool parallel, int64_t tasks, const Body& body) {
 
 void gemm_f32_batched_with(const GemmIsaKernels& isa, bool parallel, int64_t batch, int64_t M, int64_t N, int64_t K,
                            float alpha, MatrixRef a, const int64_t* a_offsets, MatrixRef b, const int64_t* b_offsets,
-                           float beta, float* c, int64_t ldc, const int64_t* c_offsets) {
+                           float beta, float* c, int64_t ldc, const int64_t* c_offsets, const PackedGemmB* packed) {
   if (batch <= 0 || M <= 0 || N <= 0) return;
-  const Problem p{M, N, K, alpha, beta, a, b, a_offsets, b_offsets, c_offsets, c, ldc};
+  // Panels made ahead serve only the table, shape and blocking they were made for.
+  if (packed && (packed->isa() != &isa || packed->k() != K || packed->n() != N || b_offsets)) packed = nullptr;
+  const Problem p{M, N, K, alpha, beta, a, b, a_offsets, b_offsets, c_offsets, c, ldc, packed};
   const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(std::max<int64_t>(K, 1)) *
                        static_cast<double>(batch);
   const int threads = parallel ? tbb::this_task_arena::max_concurrency() : 1;
@@ -330,12 +343,41 @@ void gemm_f32_batched(int64_t batch, int64_t M, int64_t N, int64_t K, float alph
                       const int64_t* a_offsets, MatrixRef b, const int64_t* b_offsets, float beta, float* c,
                       int64_t ldc, const int64_t* c_offsets) {
   gemm_f32_batched_with(gemm_isa_kernels(), true, batch, M, N, K, alpha, a, a_offsets, b, b_offsets, beta, c, ldc,
-                        c_offsets);
+                        c_offsets, nullptr);
 }
 
 void gemm_f32(int64_t M, int64_t N, int64_t K, float alpha, MatrixRef a, MatrixRef b, float beta, float* c,
-              int64_t ldc) {
-  gemm_f32_batched(1, M, N, K, alpha, a, nullptr, b, nullptr, beta, c, ldc, nullptr);
+              int64_t ldc, const PackedGemmB* packed) {
+  gemm_f32_batched_with(gemm_isa_kernels(), true, 1, M, N, K, alpha, a, nullptr, b, nullptr, beta, c, ldc, nullptr,
+                        packed);
+}
+
+void PackedGemmB::Free::operator()(float* p) const { std::free(p); }
+
+const float* PackedGemmB::block(int64_t j0, int64_t p0) const {
+  return data_.get() + ((j0 / nc_) * k_blocks_ + p0 / kKC) * block_floats_;
+}
+
+std::shared_ptr<const PackedGemmB> pack_gemm_b(const GemmIsaKernels& isa, int64_t K, int64_t N, MatrixRef b) {
+  auto packed = std::make_shared<PackedGemmB>();
+  packed->isa_ = &isa;
+  packed->k_ = K;
+  packed->n_ = N;
+  packed->nc_ = round_up(kNCTarget, isa.nr);  // the driver's Blocking::nc
+  packed->k_blocks_ = std::max<int64_t>(1, ceil_div(K, kKC));
+  packed->block_floats_ = packed->nc_ * std::min(kKC, std::max<int64_t>(K, 1));
+  const int64_t j_blocks = ceil_div(N, packed->nc_);
+  packed->floats_ = static_cast<size_t>(j_blocks * packed->k_blocks_ * packed->block_floats_);
+  const size_t bytes = static_cast<size_t>(round_up(static_cast<int64_t>(packed->floats_ * sizeof(float)), 64));
+  float* data = static_cast<float*>(std::aligned_alloc(64, std::max<size_t>(bytes, 64)));
+  if (!data) throw AllocationError("packed GEMM weights of " + std::to_string(bytes) + " bytes");
+  packed->data_.reset(data);
+  const PackBFn pack = pack_b_for(isa.nr);
+  for (int64_t j0 = 0; j0 < N; j0 += packed->nc_)
+    for (int64_t p0 = 0; p0 < K; p0 += kKC)
+      pack(b.data, b.row_stride, b.col_stride, p0, std::min(kKC, K - p0), j0, std::min(packed->nc_, N - j0),
+           const_cast<float*>(packed->block(j0, p0)));
+  return packed;
 }
 
 }  // namespace dj

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 #include "runtime/ops/GemmIsa.h"
 
@@ -29,8 +30,36 @@ struct MatrixRef {
   int64_t col_stride = 1;
 };
 
+// B in the panels the blocked path packs (every kc x nc block), made ahead of time
+// for a model's constant weights (GemmWeightCache.h) so a call packs only A. Made
+// for one ISA table; a product on another table, or on the skinny paths, reads B.
+class PackedGemmB {
+ public:
+  const GemmIsaKernels* isa() const { return isa_; }
+  int64_t k() const { return k_; }
+  int64_t n() const { return n_; }
+  size_t bytes() const { return floats_ * sizeof(float); }
+  // The packed block of columns [j0, j0 + nc) and depth [p0, p0 + kc) (the driver's blocking).
+  const float* block(int64_t j0, int64_t p0) const;
+
+ private:
+  friend std::shared_ptr<const PackedGemmB> pack_gemm_b(const GemmIsaKernels& isa, int64_t K, int64_t N, MatrixRef b);
+  struct Free {
+    void operator()(float* p) const;
+  };
+  const GemmIsaKernels* isa_ = nullptr;
+  int64_t k_ = 0, n_ = 0, nc_ = 0, k_blocks_ = 0, block_floats_ = 0;
+  size_t floats_ = 0;
+  std::unique_ptr<float, Free> data_;
+};
+
+// Packs the K x N matrix `b` for `isa` (throws AllocationError when out of memory).
+std::shared_ptr<const PackedGemmB> pack_gemm_b(const GemmIsaKernels& isa, int64_t K, int64_t N, MatrixRef b);
+
+// `packed` (may be null): `b` packed ahead of time, used when this product takes the
+// blocked path on the table it was made for; results are the same either way.
 void gemm_f32(int64_t M, int64_t N, int64_t K, float alpha, MatrixRef a, MatrixRef b, float beta, float* c,
-              int64_t ldc);
+              int64_t ldc, const PackedGemmB* packed = nullptr);
 
 void gemm_f32_batched(int64_t batch, int64_t M, int64_t N, int64_t K, float alpha, MatrixRef a,
                       const int64_t* a_offsets, MatrixRef b, const int64_t* b_offsets, float beta, float* c,
@@ -40,6 +69,7 @@ void gemm_f32_batched(int64_t batch, int64_t M, int64_t N, int64_t K, float alph
 // benchmarks time them). `parallel` false runs on the calling thread only.
 void gemm_f32_batched_with(const GemmIsaKernels& isa, bool parallel, int64_t batch, int64_t M, int64_t N, int64_t K,
                            float alpha, MatrixRef a, const int64_t* a_offsets, MatrixRef b, const int64_t* b_offsets,
-                           float beta, float* c, int64_t ldc, const int64_t* c_offsets);
+                           float beta, float* c, int64_t ldc, const int64_t* c_offsets,
+                           const PackedGemmB* packed = nullptr);
 
 }  // namespace dj

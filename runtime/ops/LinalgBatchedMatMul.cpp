@@ -9,6 +9,7 @@
 
 #include "runtime/ops/Broadcast.h"
 #include "runtime/ops/GemmKernel.h"
+#include "runtime/ops/GemmWeightCache.h"
 
 namespace dj {
 namespace {
@@ -179,6 +180,13 @@ Expected<Tensor> numpy_matmul(const Tensor& a, const Tensor& b) {
     // One B for every batch: A's batches stack into one tall matrix (a Linear layer
     // becomes a single GEMM). Output batches are A's, in A's order.
     const int64_t rows = shape_numel(l.a_batch) * l.M;
+    if (a.dtype() == DType::F32 && b.rank() == 2) {
+      if (auto packed = packed_gemm_weights(b, false)) {  // a constant weight: packed once
+        gemm_f32(rows, l.N, l.K, 1.0f, {a.data<float>(), l.K, 1}, {b.data<float>(), l.N, 1}, 0.0f, y.data<float>(),
+                 l.N, packed.get());
+        return y;
+      }
+    }
     DJ_RETURN_IF_ERROR(batched_matmul(a.dtype(), 1, rows, l.N, l.K, {a.raw_data(), l.K, 1, nullptr},
                                       {b.raw_data(), l.N, 1, nullptr}, y.raw_data()));
     return y;

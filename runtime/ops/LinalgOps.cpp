@@ -7,6 +7,7 @@
 #include "runtime/OpRegistry.h"
 #include "runtime/ops/Broadcast.h"
 #include "runtime/ops/GemmKernel.h"
+#include "runtime/ops/GemmWeightCache.h"
 #include "runtime/ops/LinalgBatchedMatMul.h"
 #include "runtime/ops/LinalgEinsum.h"
 #include "runtime/ops/LinalgQuantized.h"
@@ -78,7 +79,8 @@ Status gemm_kernel(KernelContext& ctx) {
       for (int64_t i = 0; i < M; ++i)
         for (int64_t j = 0; j < N; ++j) yd[i * N + j] = cd[i * c_strides[0] + j * c_strides[1]];
     }
-    gemm_f32(M, N, K, alpha, {a.data<float>(), a_rs, a_cs}, {b.data<float>(), b_rs, b_cs}, beta, yd, N);
+    const auto packed = packed_gemm_weights(b, trans_b);  // a constant weight: packed once
+    gemm_f32(M, N, K, alpha, {a.data<float>(), a_rs, a_cs}, {b.data<float>(), b_rs, b_cs}, beta, yd, N, packed.get());
     return Status::ok_status();
   }
   // Other dtypes: the product, then the epilogue in the compute type.

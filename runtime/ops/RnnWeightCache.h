@@ -9,12 +9,7 @@
 // prepared copy is kept, keyed by the tensor's data address, dtype, shape and the
 // form asked for.
 //
-// Invariants: an entry holds a reference to the source tensor, so its memory
-// cannot be freed and reused by another tensor while the entry lives (the key
-// stays unambiguous); tensors of the runtime are never written after they are
-// made. Borrowed tensors (caller memory, which the caller may rewrite) are never
-// cached. The cache is bounded (kMaxBytes of prepared data, least recently used
-// out first) and thread-safe; a returned buffer stays valid while held.
+// The entries live in the process-wide PreparedWeights LRU (its invariants hold).
 #pragma once
 
 #include <cstdint>

@@ -11,6 +11,8 @@
 
 #include "runtime/OpRegistry.h"
 #include "runtime/ops/GemmKernel.h"
+#include "runtime/ops/GemmWeightCache.h"
+#include "runtime/ops/PreparedWeights.h"
 
 namespace dj {
 namespace {
@@ -167,6 +169,64 @@ TEST(LinalgGemmKernelTest, EmptyDepthScalesByBeta) {
   EXPECT_EQ(c, (std::vector<float>{3, 6, 9, 12}));
   gemm_f32(2, 2, 0, 1.0f, {nullptr, 0, 1}, {nullptr, 2, 1}, 0.0f, c.data(), 2);
   EXPECT_EQ(c, (std::vector<float>{0, 0, 0, 0}));
+}
+
+TEST(LinalgGemmKernelTest, PackedAheadBGivesTheSameResultOnEveryIsa) {
+  // Sizes that cross the KC (256) and NC (512) blocks and leave tails.
+  const GemmCase cases[] = {{40, 600, 300, false, false, 1, 0}, {9, 1030, 513, false, true, 0.5f, 2},
+                            {130, 70, 257, true, false, 1, -1}};
+  uint32_t seed = 100;
+  for (const GemmIsaKernels* isa : runnable_isas()) {
+    for (const GemmCase& g : cases) {
+      const auto a = random_floats(static_cast<size_t>(g.M * g.K), seed++);
+      const auto b = random_floats(static_cast<size_t>(g.K * g.N), seed++);
+      const auto c0 = random_floats(static_cast<size_t>(g.M * g.N), seed++);
+      MatrixRef ar{a.data(), g.trans_a ? 1 : g.K, g.trans_a ? g.M : 1};
+      MatrixRef br{b.data(), g.trans_b ? 1 : g.N, g.trans_b ? g.K : 1};
+      auto packed = pack_gemm_b(*isa, g.K, g.N, br);
+      for (bool parallel : {false, true}) {
+        std::vector<float> want = c0, got = c0;
+        gemm_f32_batched_with(*isa, parallel, 1, g.M, g.N, g.K, g.alpha, ar, nullptr, br, nullptr, g.beta,
+                              want.data(), g.N, nullptr);
+        gemm_f32_batched_with(*isa, parallel, 1, g.M, g.N, g.K, g.alpha, ar, nullptr, br, nullptr, g.beta, got.data(),
+                              g.N, nullptr, packed.get());
+        // Same blocking, same summation order: bit-identical.
+        ASSERT_EQ(got, want) << isa->name << " parallel=" << parallel << " " << g.M << "x" << g.N << "x" << g.K;
+      }
+    }
+  }
+}
+
+TEST(LinalgGemmWeightCacheTest, OnlyModelConstantsArePackedAndEachOnce) {
+  Tensor weight = random_tensor({64, 96}, 31);
+  Tensor activation = random_tensor({64, 96}, 32);
+  EXPECT_EQ(packed_gemm_weights(weight, false), nullptr);  // not marked: packed per call
+  weight.mark_model_constant();
+  const size_t before = prepared_weight_entries(kGemmPanels);
+  auto first = packed_gemm_weights(weight, false);
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(first->k(), 64);
+  EXPECT_EQ(first->n(), 96);
+  EXPECT_EQ(packed_gemm_weights(weight, false), first);  // the same panels, not packed again
+  auto transposed = packed_gemm_weights(weight, true);   // another form of the same tensor
+  ASSERT_NE(transposed, nullptr);
+  EXPECT_EQ(transposed->k(), 96);
+  EXPECT_EQ(transposed->n(), 64);
+  EXPECT_EQ(prepared_weight_entries(kGemmPanels), before + 2);
+  EXPECT_EQ(packed_gemm_weights(activation, false), nullptr);
+
+  // MatMul and Gemm on a marked weight agree with the naive product.
+  Tensor x = random_tensor({33, 64}, 33);
+  auto y = run_op("MatMul", {x, weight});
+  ASSERT_TRUE(y.ok()) << y.status().to_string();
+  expect_close(*y, naive_matmul(x.data<float>(), weight.data<float>(), 33, 96, 64), 1e-4, "MatMul, packed B");
+  Tensor xt = random_tensor({33, 96}, 34);
+  auto z = run_op("Gemm", {xt, weight}, {{"transB", int_attr(1)}});
+  ASSERT_TRUE(z.ok()) << z.status().to_string();
+  std::vector<float> wt(64 * 96);
+  for (int64_t r = 0; r < 64; ++r)
+    for (int64_t c = 0; c < 96; ++c) wt[static_cast<size_t>(c * 64 + r)] = weight.data<float>()[r * 96 + c];
+  expect_close(*z, naive_matmul(xt.data<float>(), wt.data(), 33, 64, 96), 1e-4, "Gemm transB, packed B");
 }
 
 // ---------------------------------------------------------------- MatMul
