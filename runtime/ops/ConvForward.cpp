@@ -14,6 +14,7 @@
 #include <tbb/task_arena.h>
 
 #include <algorithm>
+#include <memory>
 #include <cstring>
 #include <type_traits>
 #include <vector>
@@ -22,6 +23,7 @@
 #include "runtime/ops/ConvGeometry.h"
 #include "runtime/ops/ConvPoolKernels.h"
 #include "runtime/ops/GemmKernel.h"
+#include "runtime/ops/GemmWeightCache.h"
 
 namespace dj {
 namespace {
@@ -153,7 +155,9 @@ void direct_single_channel_plane(const ConvProblem& p, const float* xc, const fl
 
 thread_local std::vector<float> t_columns;
 
-void conv_f32(const ConvProblem& p, const float* x, const float* w, const float* bias, float* y) {
+// `packed_w`: the weights as the GEMM's packed left operand (one group only), or null.
+void conv_f32(const ConvProblem& p, const float* x, const float* w, const float* bias, float* y,
+              const PackedGemmA* packed_w) {
   const int64_t planes = p.N * p.M;
   const int threads = tbb::this_task_arena::max_concurrency();
   const int64_t macs = p.N * p.M * p.out_vol * p.Cg * p.kvol;
@@ -174,8 +178,10 @@ void conv_f32(const ConvProblem& p, const float* x, const float* w, const float*
         b_off[n * p.G + gi] = (n * p.C + gi * p.Cg) * p.in_vol;
         c_off[n * p.G + gi] = (n * p.M + gi * p.Mg) * p.out_vol;
       }
+    const bool one = batch == 1;  // one product: offsets all zero, the packed weights apply
     gemm_f32_batched_with(gemm_isa_kernels(), parallel, batch, p.Mg, p.out_vol, p.Cg, 1.0f, {w, p.Cg, 1},
-                          a_off.data(), {x, p.in_vol, 1}, b_off.data(), beta, y, p.out_vol, c_off.data());
+                          one ? nullptr : a_off.data(), {x, p.in_vol, 1}, one ? nullptr : b_off.data(), beta, y,
+                          p.out_vol, one ? nullptr : c_off.data(), nullptr, one ? packed_w : nullptr);
     return;
   }
 
@@ -201,7 +207,8 @@ void conv_f32(const ConvProblem& p, const float* x, const float* w, const float*
   // Many (image, group) pairs: one per thread, each serial inside. Few: one at a
   // time, with the im2col and the GEMM parallel inside.
   const bool outer_parallel = parallel && tasks >= 2 * threads;
-  std::vector<float> shared_columns;  // for the tasks run one at a time
+  std::unique_ptr<float[]> shared_columns;  // for the tasks run one at a time (not zeroed: im2col writes it all)
+  size_t shared_capacity = 0;
   auto run_task = [&](int64_t t, bool inner_parallel) {
     const int64_t n = t / p.G, gi = t % p.G;
     const float* xg = x + (n * p.C + gi * p.Cg) * p.in_vol;
@@ -209,19 +216,30 @@ void conv_f32(const ConvProblem& p, const float* x, const float* w, const float*
     float* yg = y + (n * p.M + gi * p.Mg) * p.out_vol;
     // A task that waits on TBB (inner_parallel) may have other tasks run on its
     // thread meanwhile, so only serial tasks may use the thread's buffer.
-    std::vector<float>& col = inner_parallel ? shared_columns : t_columns;
-    col.resize(static_cast<size_t>(K * chunk));
+    const size_t col_floats = static_cast<size_t>(K * chunk);
+    float* col = nullptr;
+    if (inner_parallel) {
+      if (shared_capacity < col_floats) {
+        shared_columns.reset(new float[col_floats]);
+        shared_capacity = col_floats;
+      }
+      col = shared_columns.get();
+    } else {
+      if (t_columns.size() < col_floats) t_columns.resize(col_floats);
+      col = t_columns.data();
+    }
     for (int64_t p0 = 0; p0 < p.out_vol; p0 += chunk) {
       const int64_t p1 = std::min(p.out_vol, p0 + chunk), np = p1 - p0;
       if (inner_parallel && K * np >= kParallelWork) {
         tbb::parallel_for(tbb::blocked_range<int64_t>(0, p.Cg), [&](const tbb::blocked_range<int64_t>& r) {
-          im2col_range(p, xg, r.begin(), r.end(), p0, p1, col.data());
+          im2col_range(p, xg, r.begin(), r.end(), p0, p1, col);
         });
       } else {
-        im2col_range(p, xg, 0, p.Cg, p0, p1, col.data());
+        im2col_range(p, xg, 0, p.Cg, p0, p1, col);
       }
       gemm_f32_batched_with(gemm_isa_kernels(), inner_parallel, 1, p.Mg, np, K, 1.0f, {wg, K, 1}, nullptr,
-                            {col.data(), np, 1}, nullptr, beta, yg + p0, p.out_vol, nullptr);
+                            {col, np, 1}, nullptr, beta, yg + p0, p.out_vol, nullptr, nullptr,
+                            p.G == 1 ? packed_w : nullptr);
     }
   };
   if (outer_parallel) {
@@ -296,7 +314,9 @@ Status conv_kernel(KernelContext& ctx) {
   }
   const Tensor xf = widen_to_f32(x), wf = widen_to_f32(w), bf = b ? widen_to_f32(*b) : Tensor();
   Tensor yf = Tensor::empty(DType::F32, p.out_shape);
-  conv_f32(p, xf.data<float>(), wf.data<float>(), b ? bf.data<float>() : nullptr, yf.data<float>());
+  // Constant weights of a one-group Conv: packed once as the GEMM's left operand.
+  const auto packed_w = p.G == 1 ? packed_gemm_left_weights(wf, p.M, p.Cg * p.kvol) : nullptr;
+  conv_f32(p, xf.data<float>(), wf.data<float>(), b ? bf.data<float>() : nullptr, yf.data<float>(), packed_w.get());
   ctx.set_output(0, narrow_from_f32(yf, dt));
   return Status::ok_status();
 }

@@ -139,6 +139,7 @@ struct Problem {
   float* c;
   int64_t ldc;
   const PackedGemmB* packed_b = nullptr;  // B's panels made ahead (same B for every batch)
+  const PackedGemmA* packed_a = nullptr;  // A's panels made ahead (same A for every batch)
 
   const float* a_at(int64_t bi) const { return a.data + (a_off ? a_off[bi] : 0); }
   const float* b_at(int64_t bi) const { return b.data + (b_off ? b_off[bi] : 0); }
@@ -207,8 +208,12 @@ void run_packed_batch(const Blocking& bk, const Problem& p, int64_t bi, bool par
         const int64_t mb = t / n_split, ns = t % n_split;
         const int64_t i0 = mb * bk.mc, mc = std::min(bk.mc, p.M - i0);
         const int64_t js = ns * sub_nc, n = std::min(sub_nc, nc - js);
-        float* pa = t_pack_a.get(static_cast<size_t>(round_up(mc, isa.mr) * kc));
-        bk.pack_a(a, p.a.row_stride, p.a.col_stride, i0, mc, p0, kc, pa);
+        const float* pa = p.packed_a ? p.packed_a->block(i0, p0) : nullptr;
+        if (!pa) {
+          float* into = t_pack_a.get(static_cast<size_t>(round_up(mc, isa.mr) * kc));
+          bk.pack_a(a, p.a.row_stride, p.a.col_stride, i0, mc, p0, kc, into);
+          pa = into;
+        }
         isa.packed_block(mc, n, kc, pa, read_b + (js / isa.nr) * kc * isa.nr, c + i0 * p.ldc + j0 + js, p.ldc,
                          p.alpha, p.beta, accumulate);
       };
@@ -295,11 +300,13 @@ void for_each_task(bool parallel, int64_t tasks, const Body& body) {
 
 void gemm_f32_batched_with(const GemmIsaKernels& isa, bool parallel, int64_t batch, int64_t M, int64_t N, int64_t K,
                            float alpha, MatrixRef a, const int64_t* a_offsets, MatrixRef b, const int64_t* b_offsets,
-                           float beta, float* c, int64_t ldc, const int64_t* c_offsets, const PackedGemmB* packed) {
+                           float beta, float* c, int64_t ldc, const int64_t* c_offsets, const PackedGemmB* packed,
+                           const PackedGemmA* packed_a) {
   if (batch <= 0 || M <= 0 || N <= 0) return;
   // Panels made ahead serve only the table, shape and blocking they were made for.
   if (packed && (packed->isa() != &isa || packed->k() != K || packed->n() != N || b_offsets)) packed = nullptr;
-  const Problem p{M, N, K, alpha, beta, a, b, a_offsets, b_offsets, c_offsets, c, ldc, packed};
+  if (packed_a && (packed_a->isa() != &isa || packed_a->m() != M || packed_a->k() != K || a_offsets)) packed_a = nullptr;
+  const Problem p{M, N, K, alpha, beta, a, b, a_offsets, b_offsets, c_offsets, c, ldc, packed, packed_a};
   const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(std::max<int64_t>(K, 1)) *
                        static_cast<double>(batch);
   const int threads = parallel ? tbb::this_task_arena::max_concurrency() : 1;
@@ -356,6 +363,34 @@ void PackedGemmB::Free::operator()(float* p) const { std::free(p); }
 
 const float* PackedGemmB::block(int64_t j0, int64_t p0) const {
   return data_.get() + ((j0 / nc_) * k_blocks_ + p0 / kKC) * block_floats_;
+}
+
+void PackedGemmA::Free::operator()(float* p) const { std::free(p); }
+
+const float* PackedGemmA::block(int64_t i0, int64_t p0) const {
+  return data_.get() + ((i0 / mc_) * k_blocks_ + p0 / kKC) * block_floats_;
+}
+
+std::shared_ptr<const PackedGemmA> pack_gemm_a(const GemmIsaKernels& isa, int64_t M, int64_t K, MatrixRef a) {
+  auto packed = std::make_shared<PackedGemmA>();
+  packed->isa_ = &isa;
+  packed->m_ = M;
+  packed->k_ = K;
+  packed->mc_ = round_up(kMCTarget, isa.mr);  // the driver's Blocking::mc
+  packed->k_blocks_ = std::max<int64_t>(1, ceil_div(K, kKC));
+  packed->block_floats_ = packed->mc_ * std::min(kKC, std::max<int64_t>(K, 1));
+  const int64_t i_blocks = ceil_div(M, packed->mc_);
+  packed->floats_ = static_cast<size_t>(i_blocks * packed->k_blocks_ * packed->block_floats_);
+  const size_t bytes = static_cast<size_t>(round_up(static_cast<int64_t>(packed->floats_ * sizeof(float)), 64));
+  float* data = static_cast<float*>(std::aligned_alloc(64, std::max<size_t>(bytes, 64)));
+  if (!data) throw AllocationError("packed GEMM weights of " + std::to_string(bytes) + " bytes");
+  packed->data_.reset(data);
+  const PackAFn pack = pack_a_for(isa.mr);
+  for (int64_t i0 = 0; i0 < M; i0 += packed->mc_)
+    for (int64_t p0 = 0; p0 < K; p0 += kKC)
+      pack(a.data, a.row_stride, a.col_stride, i0, std::min(packed->mc_, M - i0), p0, std::min(kKC, K - p0),
+           const_cast<float*>(packed->block(i0, p0)));
+  return packed;
 }
 
 std::shared_ptr<const PackedGemmB> pack_gemm_b(const GemmIsaKernels& isa, int64_t K, int64_t N, MatrixRef b) {

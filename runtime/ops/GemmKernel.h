@@ -53,6 +53,31 @@ class PackedGemmB {
   std::unique_ptr<float, Free> data_;
 };
 
+// A in the MR-row panels the blocked path packs (every mc x kc block), made ahead of
+// time for a constant left operand (a Conv's weights, GemmWeightCache.h).
+class PackedGemmA {
+ public:
+  const GemmIsaKernels* isa() const { return isa_; }
+  int64_t m() const { return m_; }
+  int64_t k() const { return k_; }
+  size_t bytes() const { return floats_ * sizeof(float); }
+  // The packed block of rows [i0, i0 + mc) and depth [p0, p0 + kc) (the driver's blocking).
+  const float* block(int64_t i0, int64_t p0) const;
+
+ private:
+  friend std::shared_ptr<const PackedGemmA> pack_gemm_a(const GemmIsaKernels& isa, int64_t M, int64_t K, MatrixRef a);
+  struct Free {
+    void operator()(float* p) const;
+  };
+  const GemmIsaKernels* isa_ = nullptr;
+  int64_t m_ = 0, k_ = 0, mc_ = 0, k_blocks_ = 0, block_floats_ = 0;
+  size_t floats_ = 0;
+  std::unique_ptr<float, Free> data_;
+};
+
+// Packs the M x K matrix `a` for `isa` (throws AllocationError when out of memory).
+std::shared_ptr<const PackedGemmA> pack_gemm_a(const GemmIsaKernels& isa, int64_t M, int64_t K, MatrixRef a);
+
 // Packs the K x N matrix `b` for `isa` (throws AllocationError when out of memory).
 std::shared_ptr<const PackedGemmB> pack_gemm_b(const GemmIsaKernels& isa, int64_t K, int64_t N, MatrixRef b);
 
@@ -70,6 +95,6 @@ void gemm_f32_batched(int64_t batch, int64_t M, int64_t N, int64_t K, float alph
 void gemm_f32_batched_with(const GemmIsaKernels& isa, bool parallel, int64_t batch, int64_t M, int64_t N, int64_t K,
                            float alpha, MatrixRef a, const int64_t* a_offsets, MatrixRef b, const int64_t* b_offsets,
                            float beta, float* c, int64_t ldc, const int64_t* c_offsets,
-                           const PackedGemmB* packed = nullptr);
+                           const PackedGemmB* packed = nullptr, const PackedGemmA* packed_a = nullptr);
 
 }  // namespace dj

@@ -22,4 +22,17 @@ std::shared_ptr<const PackedGemmB> packed_gemm_weights(const Tensor& b, bool tra
   }));
 }
 
+std::shared_ptr<const PackedGemmA> packed_gemm_left_weights(const Tensor& a, int64_t M, int64_t K) {
+  if (!a.defined() || !a.is_model_constant() || !a.on_host() || a.dtype() != DType::F32 || M <= 0 || K <= 0 ||
+      a.numel() != M * K)
+    return nullptr;
+  const GemmIsaKernels& isa = gemm_isa_kernels();
+  const PreparedForm form{kGemmPanelsA, M, isa.mr, isa.nr};
+  return std::static_pointer_cast<const PackedGemmA>(prepared_weights(a, form, [&](const Tensor& t, size_t& bytes) {
+    auto packed = pack_gemm_a(isa, M, K, MatrixRef{t.data<float>(), K, 1});
+    bytes = packed->bytes();
+    return std::shared_ptr<const void>(packed);
+  }));
+}
+
 }  // namespace dj

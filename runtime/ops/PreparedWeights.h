@@ -35,7 +35,7 @@ struct PreparedForm {
 };
 
 // Form kinds, one per client.
-enum PreparedKind : int { kRnnTransposedF32 = 1, kRnnTransposedF64, kRnnPanels, kGemmPanels };
+enum PreparedKind : int { kRnnTransposedF32 = 1, kRnnTransposedF64, kRnnPanels, kGemmPanels, kGemmPanelsA };
 
 // The prepared form of `w` (made contiguous first) from the cache, or made by `make`
 // (which reports the bytes it holds) and kept.

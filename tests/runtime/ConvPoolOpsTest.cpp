@@ -203,6 +203,39 @@ TEST(ConvOpTest, MatchesNaiveAcrossGeometries) {
   }
 }
 
+TEST(ConvOpTest, ConstantWeightsPackedOnceGiveTheSameResult) {
+  // A model constant's weights go to the GEMM pre-packed (GemmWeightCache): same
+  // blocking and summation order, so the same bits as weights packed per call.
+  struct Case {
+    Shape x, w;
+    Attrs attrs;
+  };
+  const Case cases[] = {
+      {{1, 16, 20, 20}, {200, 16, 3, 3}, {{"pads", ints_attr({1, 1, 1, 1})}}},  // im2col, rows past one MC block
+      {{1, 32, 9, 9}, {48, 32, 1, 1}, {}},                                       // pointwise: one GEMM
+      {{2, 8, 7, 7}, {12, 8, 3, 3}, {{"strides", ints_attr({2, 2})}}},           // two images
+  };
+  uint32_t seed = 70;
+  for (const Case& c : cases) {
+    Tensor x = random_tensor(c.x, seed++);
+    Tensor w = random_tensor(c.w, seed++);
+    Tensor b = random_tensor({c.w[0]}, seed++);
+    auto per_call = run_op("Conv", {x, w, b}, c.attrs);
+    ASSERT_TRUE(per_call.ok()) << per_call.status().to_string();
+    Tensor constant_w = w.clone();
+    constant_w.mark_model_constant();
+    for (int again = 0; again < 2; ++again) {  // packs, then finds the packed weights
+      auto packed = run_op("Conv", {x, constant_w, b}, c.attrs);
+      ASSERT_TRUE(packed.ok()) << packed.status().to_string();
+      const Tensor& got = (*packed)[0];
+      const Tensor& want = (*per_call)[0];
+      ASSERT_EQ(got.shape(), want.shape());
+      for (int64_t i = 0; i < got.numel(); ++i)
+        ASSERT_EQ(got.data<float>()[i], want.data<float>()[i]) << shape_to_string(c.w) << " at " << i;
+    }
+  }
+}
+
 TEST(ConvOpTest, HalfPrecisionStagesThroughFloat) {
   Tensor x = random_tensor({1, 2, 5, 5}, 1), w = random_tensor({3, 2, 3, 3}, 2);
   auto ref = run_op("Conv", {x, w}, {{"pads", ints_attr({1, 1, 1, 1})}});

@@ -171,10 +171,10 @@ TEST(LinalgGemmKernelTest, EmptyDepthScalesByBeta) {
   EXPECT_EQ(c, (std::vector<float>{0, 0, 0, 0}));
 }
 
-TEST(LinalgGemmKernelTest, PackedAheadBGivesTheSameResultOnEveryIsa) {
-  // Sizes that cross the KC (256) and NC (512) blocks and leave tails.
+TEST(LinalgGemmKernelTest, PackedAheadOperandsGiveTheSameResultOnEveryIsa) {
+  // Sizes that cross the KC (256), NC (512) and MC (144) blocks and leave tails.
   const GemmCase cases[] = {{40, 600, 300, false, false, 1, 0}, {9, 1030, 513, false, true, 0.5f, 2},
-                            {130, 70, 257, true, false, 1, -1}};
+                            {130, 70, 257, true, false, 1, -1}, {300, 90, 100, false, false, 1, 0}};
   uint32_t seed = 100;
   for (const GemmIsaKernels* isa : runnable_isas()) {
     for (const GemmCase& g : cases) {
@@ -184,14 +184,23 @@ TEST(LinalgGemmKernelTest, PackedAheadBGivesTheSameResultOnEveryIsa) {
       MatrixRef ar{a.data(), g.trans_a ? 1 : g.K, g.trans_a ? g.M : 1};
       MatrixRef br{b.data(), g.trans_b ? 1 : g.N, g.trans_b ? g.K : 1};
       auto packed = pack_gemm_b(*isa, g.K, g.N, br);
+      auto packed_a = pack_gemm_a(*isa, g.M, g.K, ar);
       for (bool parallel : {false, true}) {
-        std::vector<float> want = c0, got = c0;
+        std::vector<float> want = c0, got_b = c0, got_a = c0, got_both = c0;
         gemm_f32_batched_with(*isa, parallel, 1, g.M, g.N, g.K, g.alpha, ar, nullptr, br, nullptr, g.beta,
                               want.data(), g.N, nullptr);
-        gemm_f32_batched_with(*isa, parallel, 1, g.M, g.N, g.K, g.alpha, ar, nullptr, br, nullptr, g.beta, got.data(),
-                              g.N, nullptr, packed.get());
+        gemm_f32_batched_with(*isa, parallel, 1, g.M, g.N, g.K, g.alpha, ar, nullptr, br, nullptr, g.beta,
+                              got_b.data(), g.N, nullptr, packed.get());
+        gemm_f32_batched_with(*isa, parallel, 1, g.M, g.N, g.K, g.alpha, ar, nullptr, br, nullptr, g.beta,
+                              got_a.data(), g.N, nullptr, nullptr, packed_a.get());
+        gemm_f32_batched_with(*isa, parallel, 1, g.M, g.N, g.K, g.alpha, ar, nullptr, br, nullptr, g.beta,
+                              got_both.data(), g.N, nullptr, packed.get(), packed_a.get());
         // Same blocking, same summation order: bit-identical.
-        ASSERT_EQ(got, want) << isa->name << " parallel=" << parallel << " " << g.M << "x" << g.N << "x" << g.K;
+        const std::string what = std::string(isa->name) + " parallel=" + std::to_string(parallel) + " " +
+                                 std::to_string(g.M) + "x" + std::to_string(g.N) + "x" + std::to_string(g.K);
+        ASSERT_EQ(got_b, want) << what << " (B packed ahead)";
+        ASSERT_EQ(got_a, want) << what << " (A packed ahead)";
+        ASSERT_EQ(got_both, want) << what << " (both)";
       }
     }
   }
