@@ -44,8 +44,9 @@ Halide::Func build_layer_norm_last_axis(Halide::Func in, Halide::Expr n, Halide:
   sum.compute_at(out, row_loop);
   centered.compute_at(out, row_loop).vectorize(x, vector, tail);
   sq.compute_at(out, row_loop);
-  vectorize_row_reduction(sum, r, vector);
-  vectorize_row_reduction(sq, r, vector);
+  const int accumulators = row_reduction_accumulators(known ? extents[0] : 0, vector);
+  vectorize_row_reduction(sum, r, vector, accumulators);
+  vectorize_row_reduction(sq, r, vector, accumulators);
   return out;
 }
 

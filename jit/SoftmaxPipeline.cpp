@@ -66,8 +66,9 @@ Func build_softmax_last_axis(Func in, Expr n, const std::vector<int64_t>& extent
   row_max.compute_at(out, row_loop);
   shifted_exp.compute_at(out, row_loop).vectorize(vars[0], vector, tail);
   row_sum.compute_at(out, row_loop);
-  vectorize_row_reduction(row_max, r, vector);
-  vectorize_row_reduction(row_sum, r, vector);
+  const int accumulators = row_reduction_accumulators(known ? extents[0] : 0, vector);
+  vectorize_row_reduction(row_max, r, vector, accumulators);
+  vectorize_row_reduction(row_sum, r, vector, accumulators);
   return out;
 }
 
