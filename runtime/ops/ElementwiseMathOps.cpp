@@ -10,6 +10,7 @@
 #include "runtime/ops/ElementwiseFamily.h"
 #include "runtime/ops/ElementwiseKernel.h"
 #include "runtime/ops/ElementwiseShapes.h"
+#include "runtime/ops/ErfRows.h"
 
 namespace dj::elementwise {
 namespace {
@@ -83,6 +84,19 @@ Status isinf_kernel(KernelContext& ctx) {
 
 constexpr int64_t kSlow = kTranscendentalGrain;
 
+// Erf: float through the vectorized erf_row_kernels (ErfRows.h), other dtypes std::erf.
+Status erf_kernel(KernelContext& ctx) {
+  DJ_RETURN_IF_ERROR(require_inputs(ctx, "Erf", 1));
+  const Tensor& x = ctx.input(0);
+  if (x.dtype() != DType::F32) return run_unary(ctx, "Erf", FloatTypes{}, ErfOp{}, kSlow);
+  Tensor& y = ctx.allocate_output(0, DType::F32, x.shape());
+  const float* in = x.data<float>();
+  float* out = y.data<float>();
+  const auto erf = erf_row_kernels().erf;
+  parallel_ranges(x.numel(), kSlow, [&](int64_t begin, int64_t end) { erf(in + begin, out + begin, end - begin); });
+  return Status();
+}
+
 }  // namespace
 
 void register_math_ops(OpRegistry& r) {
@@ -90,7 +104,7 @@ void register_math_ops(OpRegistry& r) {
   r.add({"Exp", unary_kernel<FloatTypes, ExpOp, kSlow>, infer_same_as_input});
   r.add({"Log", unary_kernel<FloatTypes, LogOp, kSlow>, infer_same_as_input});
   r.add({"Tanh", unary_kernel<FloatTypes, TanhOp, kSlow>, infer_same_as_input});
-  r.add({"Erf", unary_kernel<FloatTypes, ErfOp, kSlow>, infer_same_as_input});
+  r.add({"Erf", erf_kernel, infer_same_as_input});
   r.add({"Reciprocal", unary_kernel<FloatTypes, ReciprocalOp>, infer_same_as_input});
   r.add({"Sin", unary_kernel<FloatTypes, SinOp, kSlow>, infer_same_as_input});
   r.add({"Cos", unary_kernel<FloatTypes, CosOp, kSlow>, infer_same_as_input});

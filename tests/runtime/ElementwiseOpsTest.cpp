@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "runtime/OpRegistry.h"
+#include "runtime/ops/ErfRows.h"
 
 namespace dj {
 namespace {
@@ -313,6 +314,37 @@ TEST(ElementwiseOpsTest, UnaryMath) {
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.status().code(), StatusCode::Unsupported);
   EXPECT_NE(st.status().message().find("i64"), std::string::npos);
+}
+
+TEST(ElementwiseOpsTest, ErfMatchesStdErfOnEveryPathAndIsa) {
+  // Large enough for the parallel path, with a tail; against std::erf in double.
+  const int64_t n = 100003;
+  std::vector<float> v(static_cast<size_t>(n));
+  for (int64_t k = 0; k < n; ++k) v[static_cast<size_t>(k)] = -6.0f + 12.0f * static_cast<float>(k) / (n - 1);
+  v[0] = std::nanf("");
+  v[1] = std::numeric_limits<float>::infinity();
+  v[2] = -std::numeric_limits<float>::infinity();
+  v[3] = 0.0f;
+  v[4] = 1e-30f;
+  auto check = [&](const std::vector<float>& got, const char* what) {
+    ASSERT_EQ(got.size(), v.size());
+    EXPECT_TRUE(std::isnan(got[0])) << what;
+    EXPECT_EQ(got[1], 1.0f) << what;
+    EXPECT_EQ(got[2], -1.0f) << what;
+    EXPECT_EQ(got[3], 0.0f) << what;
+    double worst = 0;
+    for (size_t k = 1; k < v.size(); ++k) worst = std::max(worst, std::fabs(got[k] - std::erf(double(v[k]))));
+    EXPECT_LT(worst, 5e-7) << what;
+  };
+  check(values<float>(run_ok("Erf", {Tensor::from_vector<float>(v, {n})})), "Erf op");
+  for (const ErfRowKernels* k : {erf_row_kernels_generic(), erf_row_kernels_avx2()}) {
+    if (!k) continue;
+    std::vector<float> out(v.size());
+    k->erf(v.data(), out.data(), n);
+    check(out, k->name);
+  }
+  // Other float dtypes keep std::erf.
+  EXPECT_NEAR(values<double>(run_ok("Erf", {Tensor::from_vector<double>({0.5}, {1})}))[0], std::erf(0.5), 1e-15);
 }
 
 TEST(ElementwiseOpsTest, IsNaNAndIsInf) {
