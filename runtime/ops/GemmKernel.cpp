@@ -396,59 +396,47 @@ void gemm_f32(int64_t M, int64_t N, int64_t K, float alpha, MatrixRef a, MatrixR
                         packed);
 }
 
-void PackedGemmB::Free::operator()(float* p) const { std::free(p); }
+void PackedGemmPanels::Free::operator()(float* p) const { std::free(p); }
 
-const float* PackedGemmB::block(int64_t j0, int64_t p0) const {
-  return data_.get() + ((j0 / nc_) * k_blocks_ + p0 / kKC) * block_floats_;
+const float* PackedGemmPanels::block(int64_t outer0, int64_t p0) const {
+  return data_.get() + ((outer0 / outer_block_) * k_blocks_ + p0 / kKC) * block_floats_;
 }
 
-void PackedGemmA::Free::operator()(float* p) const { std::free(p); }
-
-const float* PackedGemmA::block(int64_t i0, int64_t p0) const {
-  return data_.get() + ((i0 / mc_) * k_blocks_ + p0 / kKC) * block_floats_;
+void PackedGemmPanels::allocate(const GemmIsaKernels& isa, int64_t outer, int64_t K, int64_t outer_block) {
+  isa_ = &isa;
+  outer_ = outer;
+  k_ = K;
+  outer_block_ = outer_block;
+  k_blocks_ = std::max<int64_t>(1, ceil_div(K, kKC));
+  block_floats_ = outer_block * std::min(kKC, std::max<int64_t>(K, 1));
+  floats_ = static_cast<size_t>(ceil_div(outer, outer_block) * k_blocks_ * block_floats_);
+  const size_t bytes = static_cast<size_t>(round_up(static_cast<int64_t>(floats_ * sizeof(float)), 64));
+  float* data = static_cast<float*>(std::aligned_alloc(64, std::max<size_t>(bytes, 64)));
+  if (!data) throw AllocationError("packed GEMM weights of " + std::to_string(bytes) + " bytes");
+  data_.reset(data);
 }
 
 std::shared_ptr<const PackedGemmA> pack_gemm_a(const GemmIsaKernels& isa, int64_t M, int64_t K, MatrixRef a) {
   auto packed = std::make_shared<PackedGemmA>();
-  packed->isa_ = &isa;
-  packed->m_ = M;
-  packed->k_ = K;
-  packed->mc_ = round_up(kMCTarget, isa.mr);  // the driver's Blocking::mc
-  packed->k_blocks_ = std::max<int64_t>(1, ceil_div(K, kKC));
-  packed->block_floats_ = packed->mc_ * std::min(kKC, std::max<int64_t>(K, 1));
-  const int64_t i_blocks = ceil_div(M, packed->mc_);
-  packed->floats_ = static_cast<size_t>(i_blocks * packed->k_blocks_ * packed->block_floats_);
-  const size_t bytes = static_cast<size_t>(round_up(static_cast<int64_t>(packed->floats_ * sizeof(float)), 64));
-  float* data = static_cast<float*>(std::aligned_alloc(64, std::max<size_t>(bytes, 64)));
-  if (!data) throw AllocationError("packed GEMM weights of " + std::to_string(bytes) + " bytes");
-  packed->data_.reset(data);
+  const int64_t mc = round_up(kMCTarget, isa.mr);  // the driver's Blocking::mc
+  packed->allocate(isa, M, K, mc);
   const PackAFn pack = pack_a_for(isa.mr);
-  for (int64_t i0 = 0; i0 < M; i0 += packed->mc_)
+  for (int64_t i0 = 0; i0 < M; i0 += mc)
     for (int64_t p0 = 0; p0 < K; p0 += kKC)
-      pack(a.data, a.row_stride, a.col_stride, i0, std::min(packed->mc_, M - i0), p0, std::min(kKC, K - p0),
-           const_cast<float*>(packed->block(i0, p0)));
+      pack(a.data, a.row_stride, a.col_stride, i0, std::min(mc, M - i0), p0, std::min(kKC, K - p0),
+           packed->mutable_block(i0, p0));
   return packed;
 }
 
 std::shared_ptr<const PackedGemmB> pack_gemm_b(const GemmIsaKernels& isa, int64_t K, int64_t N, MatrixRef b) {
   auto packed = std::make_shared<PackedGemmB>();
-  packed->isa_ = &isa;
-  packed->k_ = K;
-  packed->n_ = N;
-  packed->nc_ = round_up(kNCTarget, isa.nr);  // the driver's Blocking::nc
-  packed->k_blocks_ = std::max<int64_t>(1, ceil_div(K, kKC));
-  packed->block_floats_ = packed->nc_ * std::min(kKC, std::max<int64_t>(K, 1));
-  const int64_t j_blocks = ceil_div(N, packed->nc_);
-  packed->floats_ = static_cast<size_t>(j_blocks * packed->k_blocks_ * packed->block_floats_);
-  const size_t bytes = static_cast<size_t>(round_up(static_cast<int64_t>(packed->floats_ * sizeof(float)), 64));
-  float* data = static_cast<float*>(std::aligned_alloc(64, std::max<size_t>(bytes, 64)));
-  if (!data) throw AllocationError("packed GEMM weights of " + std::to_string(bytes) + " bytes");
-  packed->data_.reset(data);
+  const int64_t nc = round_up(kNCTarget, isa.nr);  // the driver's Blocking::nc
+  packed->allocate(isa, N, K, nc);
   const PackBFn pack = pack_b_for(isa.nr);
-  for (int64_t j0 = 0; j0 < N; j0 += packed->nc_)
+  for (int64_t j0 = 0; j0 < N; j0 += nc)
     for (int64_t p0 = 0; p0 < K; p0 += kKC)
-      pack(b.data, b.row_stride, b.col_stride, p0, std::min(kKC, K - p0), j0, std::min(packed->nc_, N - j0),
-           const_cast<float*>(packed->block(j0, p0)));
+      pack(b.data, b.row_stride, b.col_stride, p0, std::min(kKC, K - p0), j0, std::min(nc, N - j0),
+           packed->mutable_block(j0, p0));
   return packed;
 }
 

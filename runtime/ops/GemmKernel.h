@@ -30,49 +30,52 @@ struct MatrixRef {
   int64_t col_stride = 1;
 };
 
-// B in the panels the blocked path packs (every kc x nc block), made ahead of time
-// for a model's constant weights (GemmWeightCache.h) so a call packs only A. Made
-// for one ISA table; a product on another table, or on the skinny paths, reads B.
-class PackedGemmB {
+// One operand of the blocked path packed ahead of time, in the driver's panels: every
+// (outer block, kc-deep slice) block, where the outer dimension is A's rows (mc-row
+// blocks of MR-row panels) or B's columns (nc-column blocks of NR-column panels).
+// Made for one ISA table; a product on another table, or on the skinny paths, reads
+// the plain operand instead.
+class PackedGemmPanels {
  public:
   const GemmIsaKernels* isa() const { return isa_; }
   int64_t k() const { return k_; }
-  int64_t n() const { return n_; }
   size_t bytes() const { return floats_ * sizeof(float); }
-  // The packed block of columns [j0, j0 + nc) and depth [p0, p0 + kc) (the driver's blocking).
-  const float* block(int64_t j0, int64_t p0) const;
+  // The packed block of outer indices [outer0, outer0 + block) and depth [p0, p0 + kc).
+  const float* block(int64_t outer0, int64_t p0) const;
+
+ protected:
+  // Sizes and allocates the blocks (throws AllocationError when out of memory).
+  void allocate(const GemmIsaKernels& isa, int64_t outer, int64_t K, int64_t outer_block);
+  float* mutable_block(int64_t outer0, int64_t p0) { return const_cast<float*>(block(outer0, p0)); }
+  int64_t outer_ = 0, outer_block_ = 0;
 
  private:
-  friend std::shared_ptr<const PackedGemmB> pack_gemm_b(const GemmIsaKernels& isa, int64_t K, int64_t N, MatrixRef b);
   struct Free {
     void operator()(float* p) const;
   };
   const GemmIsaKernels* isa_ = nullptr;
-  int64_t k_ = 0, n_ = 0, nc_ = 0, k_blocks_ = 0, block_floats_ = 0;
+  int64_t k_ = 0, k_blocks_ = 0, block_floats_ = 0;
   size_t floats_ = 0;
   std::unique_ptr<float, Free> data_;
 };
 
-// A in the MR-row panels the blocked path packs (every mc x kc block), made ahead of
-// time for a constant left operand (a Conv's weights, GemmWeightCache.h).
-class PackedGemmA {
+// A model's constant right operand (MatMul/Gemm weights, GemmWeightCache.h), so a
+// call packs only A.
+class PackedGemmB : public PackedGemmPanels {
  public:
-  const GemmIsaKernels* isa() const { return isa_; }
-  int64_t m() const { return m_; }
-  int64_t k() const { return k_; }
-  size_t bytes() const { return floats_ * sizeof(float); }
-  // The packed block of rows [i0, i0 + mc) and depth [p0, p0 + kc) (the driver's blocking).
-  const float* block(int64_t i0, int64_t p0) const;
+  int64_t n() const { return outer_; }
+
+ private:
+  friend std::shared_ptr<const PackedGemmB> pack_gemm_b(const GemmIsaKernels& isa, int64_t K, int64_t N, MatrixRef b);
+};
+
+// A constant left operand (a Conv's weights, GemmWeightCache.h).
+class PackedGemmA : public PackedGemmPanels {
+ public:
+  int64_t m() const { return outer_; }
 
  private:
   friend std::shared_ptr<const PackedGemmA> pack_gemm_a(const GemmIsaKernels& isa, int64_t M, int64_t K, MatrixRef a);
-  struct Free {
-    void operator()(float* p) const;
-  };
-  const GemmIsaKernels* isa_ = nullptr;
-  int64_t m_ = 0, k_ = 0, mc_ = 0, k_blocks_ = 0, block_floats_ = 0;
-  size_t floats_ = 0;
-  std::unique_ptr<float, Free> data_;
 };
 
 // Packs the M x K matrix `a` for `isa` (throws AllocationError when out of memory).
