@@ -188,10 +188,13 @@ class Frame : public SubgraphRunner {
     std::vector<Tensor> outputs, if_outputs;
     ran_if = false;
     try {
-      if (path_if)
-        DJ_RETURN_IF_ERROR(code.run_path(inputs, outputs, if_outputs, ran_if).with_context(region.label() + " (compiled path): "));
-      else
-        DJ_RETURN_IF_ERROR(code.run(inputs, outputs).with_context(region.label() + " (compiled): "));
+      // The messages are built only on failure (this runs once per compiled region run).
+      if (path_if) {
+        if (Status st = code.run_path(inputs, outputs, if_outputs, ran_if); !st.ok())
+          return st.with_context(region.label() + " (compiled path): ");
+      } else if (Status st = code.run(inputs, outputs); !st.ok()) {
+        return st.with_context(region.label() + " (compiled): ");
+      }
     } catch (const AllocationError& e) {
       return Status(StatusCode::OutOfMemory, e.what());
     } catch (const std::bad_alloc&) {

@@ -122,6 +122,17 @@ class Planner {
     return false;
   }
 
+  // Every output of `n` is known at load (a Constant, an Identity of a weight) and
+  // none leaves the region: no kernel and no step (SpecializedRegion fills constant
+  // slots), and an elementwise run may go on past it.
+  bool load_time_constant(const Node& n) const {
+    const auto& outs = plan_.region->outputs;
+    for (ValueId id : n.outputs)
+      if (id == kNoValue || !g_.value(id).constant.defined() || std::find(outs.begin(), outs.end(), id) != outs.end())
+        return false;
+    return !n.outputs.empty();
+  }
+
   bool elementwise_ok(const Node& n) const {
     if (!is_fusable_elementwise(n)) return false;
     for (ValueId id : n.inputs)
@@ -270,7 +281,9 @@ class Planner {
     FusionGroup group;
     std::set<ValueId> internal;
     int32_t next = first + 1;
-    if (gemm_ok(n)) {
+    if (load_time_constant(n)) {
+      group = interpreted_group(first);
+    } else if (gemm_ok(n)) {
       group.kind = GroupKind::Gemm;
       group.nodes.push_back(first);
       group.gemm_a = n.inputs[0];
@@ -332,7 +345,15 @@ class Planner {
       std::vector<int32_t> run = {first};
       std::set<ValueId> made = {n.outputs[0]};
       std::set<ValueId> read(n.inputs.begin(), n.inputs.end());
-      for (int32_t j = first + 1; j < plan_.region->end_node && elementwise_ok(node(j)); ++j) {
+      // Constants between the ops (torch exports GELU's 1.0 and 0.5 as Constant nodes
+      // in the middle of it) are stepped over: they run nowhere (load_time_constant).
+      std::vector<int32_t> stepped_over;
+      for (int32_t j = first + 1; j < plan_.region->end_node; ++j) {
+        if (load_time_constant(node(j))) {
+          stepped_over.push_back(j);
+          continue;
+        }
+        if (!elementwise_ok(node(j))) break;
         bool connected = false;
         for (ValueId in : node(j).inputs)
           connected |= made.count(in) > 0 || (read.count(in) > 0 && !g_.value(in).constant.defined());
@@ -350,13 +371,25 @@ class Planner {
       group.output = node(run.back()).outputs[0];
       next = run.back() + 1;
       take_into_reduction(group, internal, next);
+      // The constants stepped over inside the run still get their groups (every node
+      // is in one group), placed after the run's since nothing computes them.
+      plan_.groups.push_back(std::move(group));
+      for (int32_t j : stepped_over)
+        if (j < run.back()) plan_.groups.push_back(interpreted_group(j));
+      return next;
     } else {
-      group.kind = GroupKind::Interpreted;
-      group.nodes.push_back(first);
-      add_inputs(group, n, internal);
+      group = interpreted_group(first);
     }
     plan_.groups.push_back(std::move(group));
     return next;
+  }
+
+  FusionGroup interpreted_group(int32_t n) {
+    FusionGroup group;
+    group.kind = GroupKind::Interpreted;
+    group.nodes.push_back(n);
+    add_inputs(group, node(n), {});
+    return group;
   }
 
   // Folds node `next` into the group when it is an `op` that is the sole reader of

@@ -1,6 +1,7 @@
 // SpecializedRegion: build (lower + compile each group, assign slots) and run.
 #include "specializer/SpecializedRegion.h"
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 #include <sstream>
@@ -68,6 +69,16 @@ Expected<std::shared_ptr<SpecializedRegion>> SpecializedRegion::build(const Fusi
     Step step;
     if (group.kind == GroupKind::Interpreted) {
       step.node = &g.nodes[static_cast<size_t>(group.nodes[0])];
+      // A node whose every output is a load-time constant (a Constant op) needs no
+      // step: constants_ fills those slots. Unless the region hands one out, where
+      // the node's own fresh copy keeps callers from sharing the model's tensor.
+      const auto& outs = step.node->outputs;
+      if (!outs.empty() && std::all_of(outs.begin(), outs.end(), [&](ValueId id) {
+            return id != kNoValue && g.value(id).constant.defined() &&
+                   std::find(region.outputs.begin(), region.outputs.end(), id) == region.outputs.end();
+          })) {
+        continue;
+      }
       for (ValueId id : step.node->inputs) step.in_slots.push_back(id == kNoValue ? -1 : slot(id));
       for (ValueId id : step.node->outputs) step.out_slots.push_back(id == kNoValue ? -1 : slot(id));
       available.insert(step.node->outputs.begin(), step.node->outputs.end());
@@ -171,7 +182,8 @@ Status SpecializedRegion::run(const std::vector<Tensor>& inputs, std::vector<Ten
         in.push_back(std::move(t));
       }
       KernelContext ctx(node, opset_, std::move(in), nullptr);
-      DJ_RETURN_IF_ERROR(node.schema->kernel(ctx).with_context(node.describe() + ": "));
+      if (Status st = node.schema->kernel(ctx); !st.ok())
+        return st.with_context(node.describe() + ": ");  // build the message only on failure
       for (size_t i = 0; i < step.out_slots.size(); ++i)
         if (step.out_slots[i] >= 0) slots[static_cast<size_t>(step.out_slots[i])] = std::move(ctx.outputs()[i]);
     }
@@ -276,7 +288,8 @@ Status SpecializedRegion::run_path(const std::vector<Tensor>& inputs, std::vecto
     return {};
   }
   std::vector<Tensor> body_outputs;
-  DJ_RETURN_IF_ERROR(body.run(body_inputs, body_outputs).with_context(path_->body->label() + " (on the path): "));
+  if (Status st = body.run(body_inputs, body_outputs); !st.ok())
+    return st.with_context(path_->body->label() + " (on the path): ");
   if (body_outputs.size() != path_->body->outputs.size())
     return make_error(StatusCode::Internal, path_->body->label(), " (on the path) produced ", body_outputs.size(),
                       " outputs, expected ", path_->body->outputs.size());

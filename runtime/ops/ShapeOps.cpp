@@ -295,6 +295,10 @@ Status identity_kernel(KernelContext& ctx) {
 Status identity_infer(ShapeContext& ctx) {
   ctx.set_output(0, ctx.input_dtype(0), ctx.input_shape(0));
   if (auto values = known_elements(ctx.input(0))) set_known_elements(ctx.output(0), std::move(*values));
+  // An Identity of a weight (torch exports shared LayerNorm parameters this way) is
+  // that weight: the JIT then reads it as a constant instead of copying it per run.
+  if (const Tensor* c = ctx.input_constant(0))
+    if (ValueInfo* out = ctx.output(0)) out->constant = *c;
   return Status::ok_status();
 }
 

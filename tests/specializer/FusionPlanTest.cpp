@@ -125,6 +125,42 @@ g (float[n, 8] x) => (float[n, 8] y) <float r2 = {1.4142135}, float one = {1.0},
   EXPECT_EQ(kinds(p), "elementwise:5");
 }
 
+TEST(FusionPlan, ConstantNodesInsideAGeluDoNotCutIt) {
+  // torch.onnx exports GELU's constants as Constant nodes between the ops. They are
+  // stepped over (one kernel) and kept as groups of their own after the run, which
+  // run nowhere: SpecializedRegion fills load-time constants itself.
+  std::shared_ptr<const Model> m;
+  std::shared_ptr<const RegionPlan> r;
+  FusionPlan p = plan_text(R"(<ir_version: 8, opset_import: ["" : 17]>
+g (float[n, 8] x) => (float[n, 8] y) {
+  r2 = Constant <value = float {1.4142135}> ()
+  v = Div(x, r2)
+  e = Erf(v)
+  one = Constant <value = float {1.0}> ()
+  w = Add(e, one)
+  z = Mul(x, w)
+  half = Constant <value = float {0.5}> ()
+  y = Mul(z, half)
+})", {4, 8}, m, r);
+  EXPECT_EQ(kinds(p), "interpreted:1 elementwise:5 interpreted:1 interpreted:1");
+  EXPECT_EQ(p.kernel_count(), 1u);
+}
+
+TEST(FusionPlan, AnIdentityOfAWeightIsAConstantNotAKernel) {
+  std::shared_ptr<const Model> m;
+  std::shared_ptr<const RegionPlan> r;
+  FusionPlan p = plan_text(R"(<ir_version: 8, opset_import: ["" : 17]>
+g (float[n, 8] x) => (float[n, 8] y) <float[8] b = {1,2,3,4,5,6,7,8}> {
+  c = Identity(b)
+  s = Sigmoid(x)
+  t = Mul(x, s)
+  y = Add(t, c)
+})", {4, 8}, m, r);
+  const Graph& g = *m->graph;
+  ASSERT_TRUE(g.value(g.find_value("c")).constant.defined());  // shape inference passed b through
+  EXPECT_EQ(kinds(p), "interpreted:1 elementwise:3");
+}
+
 TEST(FusionPlan, GemmTakesAResidualAddThenRelu) {
   std::shared_ptr<const Model> m;
   std::shared_ptr<const RegionPlan> r;

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <random>
 
+#include "frontend/OnnxLoader.h"
 #include "runtime/Interpreter.h"
 #include "specializer/SharedKernels.h"
 #include "specializer/Specializer.h"
@@ -47,6 +48,34 @@ TEST(JitDifferential, TinyEncoderVariableSequences) {
   EXPECT_EQ(t.specializer->stats().failed, 0u) << t.specializer->recent_failures().front();
   EXPECT_GT(t.specializer->stats().compiled, 0u);
   EXPECT_GT(t.compiled_executions(), 0u);
+}
+
+TEST(JitDifferential, LoadTimeConstantsInsideRunsAndAsOutputs) {
+  // Constant nodes inside a fused GELU and an Identity of a weight run nowhere in the
+  // compiled region; a Constant that is itself an output still reaches the caller.
+  auto loaded = load_onnx_text(R"(<ir_version: 8, opset_import: ["" : 17]>
+g (float[n, 8] x) => (float[n, 8] y, float[2] k) <float[8] b = {1,2,3,4,5,6,7,8}> {
+  bb = Identity(b)
+  r2 = Constant <value = float {1.4142135}> ()
+  v = Div(x, r2)
+  e = Erf(v)
+  one = Constant <value = float {1.0}> ()
+  w = Add(e, one)
+  z = Mul(x, w)
+  half = Constant <value = float {0.5}> ()
+  u = Mul(z, half)
+  y = Add(u, bb)
+  k = Constant <value = float[2] {3, 4}> ()
+})");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().to_string();
+  JitUnderTest t(std::make_shared<const Model>(std::move(loaded).value()));
+  for (int64_t n : {3, 5, 3, 17, 3}) t.check({random_f32({n, 8}, n, 2.0f)}, 3, "n " + std::to_string(n));
+  EXPECT_EQ(t.specializer->stats().failed, 0u) << t.specializer->recent_failures().front();
+  EXPECT_GT(t.compiled_executions(), 0u);
+  auto specs = t.specializer->specializations(0);
+  ASSERT_FALSE(specs.empty());
+  EXPECT_EQ(specs[0]->info().kernels, 1u);        // Div Erf Add Mul Mul Add
+  EXPECT_EQ(specs[0]->info().interpreted_ops, 1u);  // only the Constant that is an output
 }
 
 TEST(JitDifferential, RepeatedKernelsAreCompiledOnce) {
