@@ -79,6 +79,7 @@ Expected<std::shared_ptr<SpecializedRegion>> SpecializedRegion::build(const Fusi
           })) {
         continue;
       }
+      step.what = "interpreted " + step.node->op_type + (step.node->name.empty() ? "" : " '" + step.node->name + "'");
       for (ValueId id : step.node->inputs) step.in_slots.push_back(id == kNoValue ? -1 : slot(id));
       for (ValueId id : step.node->outputs) step.out_slots.push_back(id == kNoValue ? -1 : slot(id));
       available.insert(step.node->outputs.begin(), step.node->outputs.end());
@@ -96,6 +97,8 @@ Expected<std::shared_ptr<SpecializedRegion>> SpecializedRegion::build(const Fusi
       step.out_slots.push_back(slot(lowered.output));
       available.insert(lowered.output);
       step.kernel = static_cast<int>(spec->kernels_.size());
+      step.what = "kernel " + std::to_string(step.kernel) + " " + group_kind_name(group.kind) + ":";
+      for (int32_t n : group.nodes) step.what += " " + g.nodes[static_cast<size_t>(n)].op_type;
       spec->info_.shared_kernels += lowered.shared;
       spec->kernels_.push_back(std::move(lowered));
     }
@@ -116,6 +119,8 @@ Expected<std::shared_ptr<SpecializedRegion>> SpecializedRegion::build(const Fusi
     if (last_step[s] >= 0 && static_cast<size_t>(last_step[s]) < spec->steps_.size())
       spec->steps_[static_cast<size_t>(last_step[s])].free_after.push_back(static_cast<int32_t>(s));
   spec->num_slots_ = slot_of.size();
+  spec->step_ns_ = std::make_unique<std::atomic<uint64_t>[]>(spec->steps_.size());
+  spec->step_runs_ = std::make_unique<std::atomic<uint64_t>[]>(spec->steps_.size());
   if (spec->gpu_) DJ_RETURN_IF_ERROR(spec->upload_constants());
   spec->info_.region = region.id;
   spec->info_.generic = plan.generic;
@@ -128,6 +133,19 @@ Expected<std::shared_ptr<SpecializedRegion>> SpecializedRegion::build(const Fusi
   return spec;
 }
 
+namespace {
+std::atomic<bool> g_step_timing{false};
+}  // namespace
+
+void SpecializedRegion::set_step_timing(bool on) { g_step_timing.store(on, std::memory_order_relaxed); }
+
+std::vector<SpecializedRegion::StepTime> SpecializedRegion::step_times() const {
+  std::vector<StepTime> out;
+  for (size_t i = 0; i < steps_.size(); ++i)
+    out.push_back({steps_[i].what, step_runs_[i].load(std::memory_order_relaxed), step_ns_[i].load(std::memory_order_relaxed)});
+  return out;
+}
+
 Status SpecializedRegion::run(const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs) const {
   if (inputs.size() != input_slots_.size())
     return make_error(StatusCode::Internal, "specialized region expects ", input_slots_.size(), " inputs, got ",
@@ -135,7 +153,10 @@ Status SpecializedRegion::run(const std::vector<Tensor>& inputs, std::vector<Ten
   std::vector<Tensor> slots(num_slots_);
   for (size_t i = 0; i < inputs.size(); ++i) slots[static_cast<size_t>(input_slots_[i])] = inputs[i];
   for (const auto& [s, t] : constants_) slots[static_cast<size_t>(s)] = t;
-  for (const Step& step : steps_) {
+  const bool timing = g_step_timing.load(std::memory_order_relaxed);
+  for (size_t step_index = 0; step_index < steps_.size(); ++step_index) {
+    const Step& step = steps_[step_index];
+    const auto started = timing ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     if (step.kernel >= 0 && gpu_) {
       DJ_RETURN_IF_ERROR(run_gpu_kernel(kernels_[static_cast<size_t>(step.kernel)], step, slots));
     } else if (step.kernel >= 0) {
@@ -188,6 +209,11 @@ Status SpecializedRegion::run(const std::vector<Tensor>& inputs, std::vector<Ten
         if (step.out_slots[i] >= 0) slots[static_cast<size_t>(step.out_slots[i])] = std::move(ctx.outputs()[i]);
     }
     for (int32_t s : step.free_after) slots[static_cast<size_t>(s)] = Tensor();
+    if (timing) {
+      const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started);
+      step_ns_[step_index].fetch_add(static_cast<uint64_t>(ns.count()), std::memory_order_relaxed);
+      step_runs_[step_index].fetch_add(1, std::memory_order_relaxed);
+    }
   }
   outputs.clear();
   for (int32_t s : output_slots_) outputs.push_back(slots[static_cast<size_t>(s)]);

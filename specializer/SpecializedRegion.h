@@ -82,6 +82,17 @@ class SpecializedRegion : public CompiledRegion {
   // GPU regions: device values copied back for an interpreted op inside the region.
   uint64_t host_copies() const { return host_copies_.load(); }
 
+  // Time per step (a kernel, or an op left to the interpreter), summed over the runs
+  // made while step timing is on. Off by default (it costs a clock read per step);
+  // the REPL turns it on for its `steps` command. Process-wide.
+  struct StepTime {
+    std::string what;  // "kernel 3 gemm: MatMul Add" or "interpreted Transpose 'name'"
+    uint64_t runs = 0;
+    uint64_t ns = 0;
+  };
+  std::vector<StepTime> step_times() const;
+  static void set_step_timing(bool on);
+
  private:
   struct Step {
     int kernel = -1;             // index into kernels_, or -1 for an interpreted op
@@ -89,6 +100,7 @@ class SpecializedRegion : public CompiledRegion {
     std::vector<int32_t> in_slots;
     std::vector<int32_t> out_slots;
     std::vector<int32_t> free_after;  // slots whose last use is this step
+    std::string what;                 // StepTime::what
   };
   SpecializedRegion(SignatureWords guard, std::vector<bool> wildcard)
       : CompiledRegion(std::move(guard), std::move(wildcard)) {}
@@ -108,6 +120,7 @@ class SpecializedRegion : public CompiledRegion {
   mutable std::atomic<uint64_t> host_copies_{0};
   std::unique_ptr<const PathTail> path_;
   mutable std::atomic<uint64_t> path_runs_{0}, side_exits_{0};
+  std::unique_ptr<std::atomic<uint64_t>[]> step_ns_, step_runs_;  // per step, while step timing is on
 };
 
 }  // namespace dj::specializer

@@ -37,6 +37,16 @@ TEST(FusedAttention, BatchedGemmsAndResidualEpiloguesMatchTheInterpreter) {
   EXPECT_EQ(t.specializer->stats().failed, 0u) << t.specializer->recent_failures().front();
 }
 
+TEST(FusedAttention, LongSequencesTakeRegisterTiledBatchedGemms) {
+  // Q*K^T with N = seq >= 48 runs the register-tiled batched schedule, whose last
+  // tiles shift inwards (50 and 97 are not multiples of 48, nor 97 of 8).
+  JitUnderTest t(attention_model());
+  for (int64_t seq : {50, 97, 50}) t.check({random_f32({2, seq, 16}, 400 + seq, 1.0f)}, 3, "s" + std::to_string(seq));
+  ASSERT_EQ(t.specializer->stats().failed, 0u) << t.specializer->recent_failures().front();
+  EXPECT_EQ(t.specializer->stats().compiled, 2u);
+  EXPECT_GT(t.compiled_executions(), 2u);
+}
+
 TEST(FusedAttention, GenericTierRunsEveryShape) {
   // DJ_JIT_MAX_SPECS=0: no exact specialization; the first hot shape gets the generic tier.
   JitUnderTest t(attention_model());
