@@ -159,6 +159,16 @@ TEST_F(ReplCommand, JitCommandsShowSpecializationsGuardsCodeAndCache) {
   EXPECT_HAS(r.out, "#0:  x f32[4,16]");
   EXPECT_HAS(r.out, "1 cached entries for this model");
   EXPECT_HAS(r.out, "R0 4x16:f32 exact");
+  // steps: no timed runs right after the compile, then one line per step, slowest first.
+  CommandResult steps = repl("dynamic_mlp", "compile R0 x=4x16; steps R0; run x=4x16 repeat=5; steps R0 #0 2");
+  ASSERT_EQ(steps.exit_code, 0) << steps.err;
+  EXPECT_HAS(steps.out, "no timed runs of #0 yet");
+  EXPECT_HAS(steps.out, "5 timed runs");
+  EXPECT_HAS(steps.out, "kernel 0 gemm: MatMul Add Relu");
+  EXPECT_HAS(steps.out, "more; 'steps R0 #0 N' shows N");
+  CommandResult bad_steps = repl("dynamic_mlp", "compile R0 x=4x16; steps R0 #3");
+  EXPECT_EQ(bad_steps.exit_code, 1);
+  EXPECT_HAS(bad_steps.err, "no specialization '#3' (R0 has #0..#0)");
   CommandResult bad = repl("dynamic_mlp", "guards R7; code R0");
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_HAS(bad.err, "no region R7");
