@@ -45,20 +45,23 @@ DJ_GEMM_TARGET inline void store_tile_vector(float* p, Vec v, float alpha, float
   store_unaligned(p, r);
 }
 
-// One MR x NR tile of C: acc = sum_k a[k][:] (x) b[k][:], then
+// One R x NR tile of C (R <= MR rows of an MR-row A panel): acc = sum_k a[k][:R] (x)
+// b[k][:], then
 //   accumulate:   C += alpha * acc
 //   beta == 0:    C  = alpha * acc            (C is not read: it may hold NaN garbage)
 //   otherwise:    C  = beta * C + alpha * acc
-// m, n: the valid part of the tile (edge tiles compute on zero padding and store less).
+// n: the valid columns of the tile (edge tiles compute on zero padding and store less).
+// One instance per R, so a panel of M's last rows multiplies only those rows (with one
+// MR-row kernel, M = 65 paid for 72 rows).
 // Not inlined on purpose: inside packed_block's loops GCC ran out of registers and
 // spilled accumulators (half the speed); alone, all of them stay in registers.
+template <int R>
 DJ_GEMM_TARGET __attribute__((noinline)) void micro_tile(int64_t kc, const float* __restrict a,
-                                                                     const float* __restrict b, float* c,
-                                                                     int64_t ldc, int m, int n, float alpha,
-                                                                     float beta, bool accumulate) {
-  Vec acc[kMR][kNV];
+                                                         const float* __restrict b, float* c, int64_t ldc, int n,
+                                                         float alpha, float beta, bool accumulate) {
+  Vec acc[R][kNV];
 #pragma GCC unroll 16
-  for (int i = 0; i < kMR; ++i)
+  for (int i = 0; i < R; ++i)
 #pragma GCC unroll 8
     for (int j = 0; j < kNV; ++j) acc[i][j] = Vec{};
 
@@ -67,7 +70,7 @@ DJ_GEMM_TARGET __attribute__((noinline)) void micro_tile(int64_t kc, const float
     // an array on the stack (a store/reload on every k) once the tile is large.
     const Vec* bv = reinterpret_cast<const Vec*>(b);
 #pragma GCC unroll 16
-    for (int i = 0; i < kMR; ++i) {
+    for (int i = 0; i < R; ++i) {
       const float ai = a[i];
 #pragma GCC unroll 8
       for (int j = 0; j < kNV; ++j) acc[i][j] += bv[j] * ai;
@@ -76,25 +79,23 @@ DJ_GEMM_TARGET __attribute__((noinline)) void micro_tile(int64_t kc, const float
     b += kNR;
   }
 
-  if (m == kMR && n == kNR) {
+  if (n == kNR) {
 #pragma GCC unroll 16
-    for (int i = 0; i < kMR; ++i) {
+    for (int i = 0; i < R; ++i) {
       float* row = c + i * ldc;
 #pragma GCC unroll 8
       for (int j = 0; j < kNV; ++j) store_tile_vector(row + j * kVecFloats, acc[i][j], alpha, beta, accumulate);
     }
     return;
   }
-  // Edge tiles (M's last rows, N's last columns): the accumulators go to a local
-  // tile (indexing them by a run-time row count would spill them), then whole vectors
-  // where they fit and lane by lane after. (A scalar copy of every element made
-  // M = 63 run 30% slower than M = 64.)
-  alignas(64) float tile[kMR][kNR];
+  // N's last columns: the accumulators go to a local tile (indexing them by a run-time
+  // column count would spill them), then whole vectors where they fit, then lane by lane.
+  alignas(64) float tile[R][kNR];
 #pragma GCC unroll 16
-  for (int i = 0; i < kMR; ++i)
+  for (int i = 0; i < R; ++i)
 #pragma GCC unroll 8
     for (int j = 0; j < kNV; ++j) *reinterpret_cast<Vec*>(&tile[i][j * kVecFloats]) = acc[i][j];
-  for (int i = 0; i < m; ++i) {
+  for (int i = 0; i < R; ++i) {
     float* row = c + i * ldc;
     int j = 0;
     for (; j + kVecFloats <= n; j += kVecFloats)
@@ -108,6 +109,16 @@ DJ_GEMM_TARGET __attribute__((noinline)) void micro_tile(int64_t kc, const float
   }
 }
 
+// micro_tile<m> for a run-time m in [1, R].
+template <int R>
+DJ_GEMM_TARGET inline void micro_tile_rows(int m, int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                                           int n, float alpha, float beta, bool accumulate) {
+  if constexpr (R >= 1) {
+    if (m == R) micro_tile<R>(kc, a, b, c, ldc, n, alpha, beta, accumulate);
+    else micro_tile_rows<R - 1>(m, kc, a, b, c, ldc, n, alpha, beta, accumulate);
+  }
+}
+
 // C[0:mc, 0:nc] op= alpha * packed_a * packed_b over one kc-deep block.
 DJ_GEMM_TARGET void packed_block(int64_t mc, int64_t nc, int64_t kc, const float* packed_a, const float* packed_b,
                                  float* c, int64_t ldc, float alpha, float beta, bool accumulate) {
@@ -117,7 +128,7 @@ DJ_GEMM_TARGET void packed_block(int64_t mc, int64_t nc, int64_t kc, const float
     for (int64_t i0 = 0; i0 < mc; i0 += kMR) {
       const float* pa = packed_a + (i0 / kMR) * kc * kMR;
       const int m = static_cast<int>(mc - i0 < kMR ? mc - i0 : kMR);
-      micro_tile(kc, pa, pb, c + i0 * ldc + j0, ldc, m, n, alpha, beta, accumulate);
+      micro_tile_rows<kMR>(m, kc, pa, pb, c + i0 * ldc + j0, ldc, n, alpha, beta, accumulate);
     }
   }
 }

@@ -111,6 +111,9 @@ TEST(LinalgGemmKernelTest, MatchesNaiveOnEdgeSizesForEveryIsa) {
       {31, 257, 600, true, false, 1, -1}, {13, 64, 1, false, false, 1, 0.5}, {200, 300, 40, false, true, 1, 0},
       // The GEMV-row path (a few rows) with alpha and beta, column tails and a transposed A.
       {1, 77, 513, true, false, 1.5f, -1}, {2, 300, 40, false, false, 0.5f, 2}, {1, 1030, 9, false, false, 1, 0},
+      // Every count of leftover rows in M's last panel (the per-row-count micro-tiles).
+      {9, 50, 30, false, false, 1, 0},    {10, 40, 20, false, false, 1, 1},  {11, 33, 9, false, true, 1, 0},
+      {14, 64, 70, true, false, 2, 0},    {15, 70, 17, false, false, 1, 0},
   };
   uint32_t seed = 1;
   for (const GemmIsaKernels* isa : runnable_isas()) {
