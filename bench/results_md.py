@@ -33,9 +33,12 @@ def suite_block(run_json: dict, chart_dir_rel: str) -> str:
         f"- Versions: " + ", ".join(f"{k} {v}" for k, v in sorted(m["versions"].items())) + f", Python {m['python']}.",
         f"- **Load:** 1-minute load average {m['loadavg_before'][0]:.1f} before and "
         f"{m['loadavg_after'][0]:.1f} after the run on {m['cpu_count']} cores"
-        + (" — other engineers' compiles shared the cores, so these numbers are noisy "
-           "(long requests are preempted); rerun on an idle machine for publishable numbers." 
-           if max(m['loadavg_before'][0], m['loadavg_after'][0]) > 0.5 * m['cpu_count'] else "."),
+        # The run's own engines load the machine, so only the load before it says
+        # whether something else was running.
+        + (" — the machine was already busy when the run started, so these numbers are noisy "
+           "(long requests are preempted); rerun on an idle machine for publishable numbers."
+           if m['loadavg_before'][0] > 0.5 * m['cpu_count'] else
+           " (the run's own engines account for the load after it)."),
         f"- Every request of each trace is timed, the first included (warm-up, specialization and "
         f"recompiles count); p99 of a trace of n requests is close to its maximum when n is small.",
         f"- Outputs agree: {m['agreement']} ({m['tolerance']}; checked on each trace's first three, "
