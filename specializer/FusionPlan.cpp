@@ -101,7 +101,11 @@ bool fits_int32(const Shape& s) { return shape_numel(s) < (int64_t{1} << 31); }
 class Planner {
  public:
   Planner(FusionPlan& plan, const PlanFeatures& features)
-      : plan_(plan), features_(features), g_(*plan.graph), readers_(reader_counts(g_)) {}
+      : plan_(plan), features_(features), g_(*plan.graph), readers_(reader_counts(g_)) {
+    for (int32_t n = plan.region->first_node; n < plan.region->end_node; ++n)
+      for (ValueId id : node(n).outputs)
+        if (id != kNoValue) producer_[id] = n;
+  }
 
   void run() {
     const Region& r = *plan_.region;
@@ -319,6 +323,8 @@ class Planner {
       group.n = shape(group.gemm_b).back();
       group.batch = shape_numel(a) / (group.m * group.k);
       group.output = n.outputs[0];
+      fold_transpose(group, n, 0);
+      fold_transpose(group, n, 1);
     } else if (softmax_ok(n)) {
       group.kind = GroupKind::Softmax;
       group.nodes.push_back(first);
@@ -384,6 +390,38 @@ class Planner {
     return next;
   }
 
+  // Folds the Transpose that makes operand `operand` of the batched MatMul `matmul`
+  // into `group` when only the MatMul reads its output and it keeps the operand's
+  // last axis last (so the kernel's inner loop still reads contiguous floats): the
+  // group reads the Transpose's input through its perm, and the Transpose's own
+  // interpreted group, planned before, is taken back.
+  void fold_transpose(FusionGroup& group, const Node& matmul, int operand) {
+    if (!features_.fold_transposes || plan_.generic) return;
+    const ValueId v = matmul.inputs[static_cast<size_t>(operand)];
+    auto made_by = producer_.find(v);
+    if (made_by == producer_.end() || readers_[static_cast<size_t>(v)] != 1) return;
+    const int32_t t = made_by->second;
+    const Node& transpose = node(t);
+    if (transpose.op_type != "Transpose" || !transpose.domain.empty() || transpose.inputs.size() != 1) return;
+    const ValueId x = transpose.inputs[0];
+    if (x == kNoValue || !is_f32(g_, x) || !nonempty(x)) return;
+    const int64_t rank = static_cast<int64_t>(shape(x).size());
+    std::vector<int64_t> perm = transpose.attr_ints("perm");
+    if (perm.empty())
+      for (int64_t d = rank - 1; d >= 0; --d) perm.push_back(d);
+    if (static_cast<int64_t>(perm.size()) != rank || perm.back() != rank - 1) return;
+    auto own = std::find_if(plan_.groups.begin(), plan_.groups.end(), [&](const FusionGroup& g) {
+      return g.kind == GroupKind::Interpreted && g.nodes.size() == 1 && g.nodes[0] == t;
+    });
+    if (own == plan_.groups.end()) return;
+    plan_.groups.erase(own);
+    group.nodes.insert(std::lower_bound(group.nodes.begin(), group.nodes.end(), t), t);
+    (operand == 0 ? group.gemm_a : group.gemm_b) = x;
+    (operand == 0 ? group.a_perm : group.b_perm) = perm;
+    group.inputs = {group.gemm_a};
+    if (group.gemm_b != group.gemm_a) group.inputs.push_back(group.gemm_b);
+  }
+
   FusionGroup interpreted_group(int32_t n) {
     FusionGroup group;
     group.kind = GroupKind::Interpreted;
@@ -446,6 +484,7 @@ class Planner {
   PlanFeatures features_;
   const Graph& g_;
   std::vector<int32_t> readers_;
+  std::unordered_map<ValueId, int32_t> producer_;  // the region's node that makes each value
 };
 
 }  // namespace

@@ -65,6 +65,10 @@ struct FusionGroup {
   int64_t m = 0, n = 0, k = 0;  // Gemm: rows of the flattened A, N, K; Softmax/LayerNorm: rows, row length
   int64_t batch = 1;            // BatchedGemm: the product of the batch dims
   int32_t prologue = 0;         // Softmax/LayerNorm: leading elementwise nodes of `nodes` fused before it
+  // BatchedGemm: a Transpose folded into an operand (its node leads `nodes`):
+  // gemm_a / gemm_b is then the Transpose's input, read through this ONNX perm.
+  // Empty: the operand is read as it is.
+  std::vector<int64_t> a_perm, b_perm;
 };
 
 // What the planner may form, by the backend's abilities (both backends take all
@@ -79,6 +83,10 @@ struct PlanFeatures {
   // BERT encoder at seq 64 ran its generic tier at 0.67x the interpreter with
   // them, 1.20x without); on the GPU a generic kernel beats copies to the host.
   bool generic_gemm = true;
+  // A Transpose that only a batched MatMul reads, and that keeps the operand's last
+  // axis last, is read by the GEMM kernel through its permutation instead of
+  // materialized (exact plans). Off on the GPU: its generator reads dense operands.
+  bool fold_transposes = true;
 };
 
 // How a prologue input lines up with the [M, N] rows of its Softmax/LayerNorm.

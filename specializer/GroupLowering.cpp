@@ -204,6 +204,27 @@ Expected<LoweredGroup> lower_gemm(const FusionPlan& plan, const FusionGroup& gro
   return lowered;
 }
 
+// Element (inner, outer, bt) of a batched GEMM operand T [batch dims..., outer, inner]
+// (Halide order), `bt` running over T's batch dims row-major. With `perm` (a folded
+// Transpose), T = Transpose(X, perm) and `source` is X: T's axis d is X's axis perm[d].
+Expr operand_element(const ImageParam& source, const std::vector<int64_t>& perm, const Shape& t_shape, Expr inner,
+                     Expr outer, Expr bt) {
+  if (perm.empty()) return source(inner, outer, bt);
+  const size_t rank = t_shape.size();
+  std::vector<Expr> t(rank);
+  t[rank - 1] = inner;
+  t[rank - 2] = outer;
+  Expr rest = bt;
+  for (size_t d = rank - 2; d-- > 0;) {
+    const int e = static_cast<int>(t_shape[d]);
+    t[d] = d == 0 ? rest : rest % e;
+    rest = rest / e;
+  }
+  std::vector<Expr> x(rank);
+  for (size_t d = 0; d < rank; ++d) x[static_cast<size_t>(perm[d])] = t[d];
+  return source(std::vector<Expr>(x.rbegin(), x.rend()));
+}
+
 Expected<LoweredGroup> lower_batched_gemm(const FusionPlan& plan, const FusionGroup& group, const BufferRules& rules,
                                           std::vector<Halide::Argument>& args, Func& out) {
   LoweredGroup lowered = group_views(plan, group);
@@ -213,8 +234,9 @@ Expected<LoweredGroup> lower_batched_gemm(const FusionPlan& plan, const FusionGr
   args.push_back(b);
   Var j("j"), i("i"), kk("kk"), bt("bt");
   Func fa("ba"), fb("bb");
-  fa(kk, i, bt) = a(kk, i, bt);
-  fb(j, kk, bt) = b(j, kk, bt);
+  const Node& matmul = plan.graph->nodes[static_cast<size_t>(group.nodes.back())];
+  fa(kk, i, bt) = operand_element(a, group.a_perm, plan.shape(matmul.inputs[0]), kk, i, bt);
+  fb(j, kk, bt) = operand_element(b, group.b_perm, plan.shape(matmul.inputs[1]), j, kk, bt);
   Expr k = plan.generic ? a.dim(0).extent() : Expr(static_cast<int>(group.k));
   std::vector<int64_t> extents;
   if (!plan.generic) extents = {group.n, group.m, group.batch, group.k};
@@ -379,7 +401,9 @@ LoweredGroup group_views(const FusionPlan& plan, const FusionGroup& group) {
       break;
     case GroupKind::BatchedGemm:
       v.inputs = {group.gemm_a, group.gemm_b};
-      v.input_views = {{group.batch, group.m, group.k}, {group.batch, group.k, group.n}};
+      // A folded Transpose's input is read whole, in its own shape.
+      v.input_views = {group.a_perm.empty() ? Shape{group.batch, group.m, group.k} : plan.shape(group.gemm_a),
+                       group.b_perm.empty() ? Shape{group.batch, group.k, group.n} : plan.shape(group.gemm_b)};
       v.output_view = {group.batch, group.m, group.n};
       break;
     case GroupKind::Conv: {  // X, W, then the bias [Co] and the residual (the output's shape)
@@ -582,9 +606,17 @@ std::string kernel_structure_key(const FusionPlan& plan, const FusionGroup& grou
          << (group.gemm_residual != kNoValue) << " relu_after " << group.gemm_relu_after_residual;
       if (!plan.generic) os << " m " << group.m << " n " << group.n << " k " << group.k;
       return os.str();
-    case GroupKind::BatchedGemm:
+    case GroupKind::BatchedGemm: {
       if (!plan.generic) os << "batch " << group.batch << " m " << group.m << " n " << group.n << " k " << group.k;
+      const Node& matmul = g.nodes[static_cast<size_t>(group.nodes.back())];
+      for (const auto* perm : {&group.a_perm, &group.b_perm}) {
+        if (perm->empty()) continue;
+        const size_t operand = perm == &group.a_perm ? 0 : 1;
+        os << " operand " << operand << " " << shape_to_string(plan.shape(matmul.inputs[operand])) << " perm";
+        for (int64_t d : *perm) os << " " << d;
+      }
       return os.str();
+    }
     case GroupKind::Conv: {
       const Node& node = g.nodes[static_cast<size_t>(group.nodes[0])];
       os << "x " << shape_to_string(plan.shape(node.inputs[0])) << " w " << shape_to_string(plan.shape(node.inputs[1]))

@@ -73,7 +73,7 @@ void Specializer::detach() {
 
 PlanFeatures Specializer::plan_features() const {
   PlanFeatures features;
-  if (options_.gpu) features.conv = false;  // the CUDA generator has no Conv yet
+  if (options_.gpu) features.conv = features.fold_transposes = false;  // the CUDA generator has neither yet
   else features.generic_gemm = false;        // see PlanFeatures::generic_gemm
   return features;
 }
