@@ -11,7 +11,10 @@
 //                (a [N] vector), Relu, and a residual Add (a tensor of the output's
 //                shape, then optionally Relu again) folded into its epilogue;
 //   BatchedGemm  MatMul of A[b..., M, K] by B[b..., K, N] with equal batch dims
-//                (attention's Q·Kᵀ and P·V): one kernel over the whole batch;
+//                (attention's Q·Kᵀ and P·V): one kernel over the whole batch; a
+//                Transpose making an operand, read only by it and keeping the last
+//                axis last (the heads' split), is folded in: the kernel reads its
+//                input through the perm (exact plans, PlanFeatures::fold_transposes);
 //   Conv         2-D NCHW Conv (any strides, dilations, pads, groups; its B as the
 //                bias) with the same Relu / residual Add / Relu epilogue as Gemm
 //                (exact plans only);
@@ -24,6 +27,10 @@
 //                inputs must be the row block's own shape, one row ([N]) or one
 //                value (exact plans only);
 //   Interpreted  any other op: the reference kernel, as the interpreter runs it.
+//                A node whose outputs are all load-time constants (a Constant, an
+//                Identity of a weight) gets such a group but runs nowhere: the
+//                region fills constant values itself, and elementwise chains go on
+//                past it.
 // Concrete shapes come from the signature: the region's input dims bind the
 // symbols of their declared shapes, and every produced value's symbolic shape is
 // evaluated under those bindings. A region whose shapes are not closed over its
