@@ -375,6 +375,12 @@ void gemm_f32_batched_with(const GemmIsaKernels& isa, bool parallel, int64_t bat
 
   Blocking bk{&isa, pack_a_for(isa.mr), pack_b_for(isa.nr), round_up(kMCTarget, isa.mr),
               round_up(kNCTarget, isa.nr)};
+  if (parallel && batch < 2 * threads && !packed_a && M > bk.mc && M < threads * bk.mc) {
+    // More than one row block but fewer than one per thread: equal row blocks, one
+    // per thread (M = 200 on 2 threads was 144 + 56 rows; 104 + 96 measured 10-25%
+    // faster). Below one block, splitting the columns measured better than this.
+    bk.mc = round_up(ceil_div(M, threads), isa.mr);
+  }
   if (!parallel || batch >= 2 * threads) {
     // Enough batches to go round (or one thread): whole batches per task.
     for_each_task(parallel, batch, [&](int64_t bi) { run_packed_batch(bk, p, bi, false, 1); });
