@@ -50,7 +50,10 @@ TEST(SoftmaxPipeline, ShapeSpecializedRows) {
 TEST(SoftmaxPipeline, ShapeGenericRows) {
   auto kernel = compile_softmax(2, {}, "softmax_generic");
   ASSERT_TRUE(kernel.ok()) << kernel.status().to_string();
-  for (Shape shape : std::vector<Shape>{{1, 1}, {3, 15}, {9, 16}, {4, 33}, {1000, 250}}) expect_softmax(*kernel, shape);
+  // Rows per task come from the run's row length: one partial task ({4, 33}), several with
+  // a partial last one ({1000, 250}, {1000, 10}), rows of one element ({5000, 1}).
+  for (Shape shape : std::vector<Shape>{{1, 1}, {3, 15}, {9, 16}, {4, 33}, {1000, 250}, {1000, 10}, {5000, 1}})
+    expect_softmax(*kernel, shape);
 }
 
 TEST(SoftmaxPipeline, LargeLogitsDoNotOverflow) {
