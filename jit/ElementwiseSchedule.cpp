@@ -63,16 +63,8 @@ void schedule_elementwise(Halide::Func out, const std::vector<int64_t>& extents)
       out.split(rows, ro, ri, static_cast<int>(rows_per_task), TailStrategy::GuardWithIf).parallel(ro);
       return;
     }
-    out.parallel(rows);
-    return;
   }
-  // Sizes known only at run time: the rows per task from the run's row length, so a
-  // task still holds ~kElementsPerTask elements (one row per task left the generic
-  // tier's GELU over 65 x 1024 floats 3x slower per element than the exact one).
-  Halide::Expr row_length = Halide::max(out.output_buffer().dim(0).extent(), 1);
-  Halide::Expr rows_per_task = Halide::max(static_cast<int>(kElementsPerTask) / row_length, 1);
-  Halide::Var ro("rows_o"), ri("rows_i");
-  out.split(rows, ro, ri, rows_per_task, TailStrategy::GuardWithIf).parallel(ro);
+  out.parallel(rows);
 }
 
 }  // namespace dj::jit

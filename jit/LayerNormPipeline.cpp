@@ -30,14 +30,12 @@ Halide::Func build_layer_norm_last_axis(Halide::Func in, Halide::Expr n, Halide:
   const int vector = host_halide_target().natural_vector_size<float>();
   const bool known = extents.size() == 2;
   const TailStrategy tail = known && extents[0] >= vector ? TailStrategy::ShiftInwards : TailStrategy::GuardWithIf;
-  // Rows per task: ~16K elements, from the row length (known, or read at run time in
-  // the shape-generic tier: one row per task made its tasks tiny).
   const int64_t inner = known ? std::max<int64_t>(extents[0], 1) : 0;
+  const int64_t rows_per_task = known ? std::max<int64_t>(1, 16 * 1024 / inner) : 1;
   Var row_loop = row;
-  if (!known || 16 * 1024 / inner > 1) {
-    Expr rows_per_task = known ? Expr(static_cast<int>(16 * 1024 / inner)) : Halide::max(16 * 1024 / Halide::max(n, 1), 1);
+  if (rows_per_task > 1) {
     Var ro("ln_ro"), ri("ln_ri");
-    out.split(row, ro, ri, rows_per_task, TailStrategy::GuardWithIf).parallel(ro);
+    out.split(row, ro, ri, static_cast<int>(rows_per_task), TailStrategy::GuardWithIf).parallel(ro);
     row_loop = ri;
   } else {
     out.parallel(row);

@@ -52,14 +52,11 @@ Func build_softmax_last_axis(Func in, Expr n, const std::vector<int64_t>& extent
       out.fuse(vars[d], row_loop, fused);
       row_loop = fused;
     }
-    // Rows per task: ~kElementsPerTask elements, from the row length (known, or read
-    // at run time in the shape-generic tier: one row per task made its tasks tiny).
-    const int64_t inner = known ? std::max<int64_t>(extents[0], 1) : 0;
-    if (!known || kElementsPerTask / inner > 1) {
-      Expr rows_per_task = known ? Expr(static_cast<int>(kElementsPerTask / inner))
-                                 : Halide::max(static_cast<int>(kElementsPerTask / 4) / Halide::max(n, 1), 1);
+    int64_t inner = known ? std::max<int64_t>(extents[0], 1) : 0;
+    int64_t rows_per_task = known ? std::max<int64_t>(1, kElementsPerTask / inner) : 1;
+    if (rows_per_task > 1) {
       Var ro("rows_o"), ri("rows_i");
-      out.split(row_loop, ro, ri, rows_per_task, TailStrategy::GuardWithIf).parallel(ro);
+      out.split(row_loop, ro, ri, static_cast<int>(rows_per_task), TailStrategy::GuardWithIf).parallel(ro);
       row_loop = ri;
     } else {
       out.parallel(row_loop);

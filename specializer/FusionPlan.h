@@ -13,7 +13,8 @@
 //   BatchedGemm  MatMul of A[b..., M, K] by B[b..., K, N] with equal batch dims
 //                (attention's Q·Kᵀ and P·V): one kernel over the whole batch; a
 //                Transpose making an operand, read only by it and keeping the last
-//                axis last (the heads' split), is folded in: the kernel reads its
+//                axis last (the heads' split), is folded in when the product takes
+//                the register-tiled schedule (N >= 48, M >= 8): the kernel reads its
 //                input through the perm (exact plans, PlanFeatures::fold_transposes);
 //   Conv         2-D NCHW Conv (any strides, dilations, pads, groups; its B as the
 //                bias) with the same Relu / residual Add / Relu epilogue as Gemm

@@ -20,7 +20,7 @@ namespace dj::specializer {
 namespace {
 
 // Bump when the lowering or the metadata format changes what a key's code means.
-constexpr const char* kLoweringFormat = "lowering 11";  // 2: LayerNorm groups; 3: shared object files; 4: residual epilogues, batched GEMMs; 5: reduction prologues, ONNX Gemm; 6: the same fusions on the GPU; 7: row reductions with 4 accumulators, exp with a degree-5 polynomial; 8: load-time constants stepped over (GELU as one kernel), Identity of a weight a constant; 9: register-tiled batched GEMMs; 10: transposes folded into batched GEMM operands; 11: generic rows per task from the run's row length
+constexpr const char* kLoweringFormat = "lowering 13";  // 2: LayerNorm groups; 3: shared object files; 4: residual epilogues, batched GEMMs; 5: reduction prologues, ONNX Gemm; 6: the same fusions on the GPU; 7: row reductions with 4 accumulators, exp with a degree-5 polynomial; 8: load-time constants stepped over (GELU as one kernel), Identity of a weight a constant; 9: register-tiled batched GEMMs; 10: transposes folded into batched GEMM operands; 11: generic rows per task from the run's row length; 12: 11 reverted (it compiled generic kernels 40% slower); 13: transposes folded only into register-tiled batched GEMMs
 
 void use_cache_for_halide_runtime(std::shared_ptr<codecache::CodeCache> cache) {
   static std::once_flag once;

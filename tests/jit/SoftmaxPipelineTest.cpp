@@ -50,8 +50,7 @@ TEST(SoftmaxPipeline, ShapeSpecializedRows) {
 TEST(SoftmaxPipeline, ShapeGenericRows) {
   auto kernel = compile_softmax(2, {}, "softmax_generic");
   ASSERT_TRUE(kernel.ok()) << kernel.status().to_string();
-  // Rows per task come from the run's row length: one partial task ({4, 33}), several with
-  // a partial last one ({1000, 250}, {1000, 10}), rows of one element ({5000, 1}).
+  // Short and long rows, one-element rows, and row counts that leave partial tasks.
   for (Shape shape : std::vector<Shape>{{1, 1}, {3, 15}, {9, 16}, {4, 33}, {1000, 250}, {1000, 10}, {5000, 1}})
     expect_softmax(*kernel, shape);
 }

@@ -28,11 +28,9 @@ TEST(FusedAttention, BatchedGemmsAndResidualEpiloguesMatchTheInterpreter) {
   auto specs = t.specializer->specializations(0);
   ASSERT_FALSE(specs.empty());
   const std::string plan = specs[0]->info().plan_text;
-  // Q's and V's head transposes are read by the batched GEMMs through their perm;
-  // Kᵀ's moves K's contiguous axis, so it stays an op of its own.
-  EXPECT_NE(plan.find("batched gemm: Transpose MatMul -> scores"), std::string::npos) << plan;
-  EXPECT_NE(plan.find("batched gemm: Transpose MatMul -> ctx"), std::string::npos) << plan;
-  EXPECT_NE(plan.find("interpreted: Transpose\n"), std::string::npos) << plan;
+  // Short sequences: products below the register-tiled size read dense operands.
+  EXPECT_NE(plan.find("batched gemm: MatMul -> scores"), std::string::npos) << plan;
+  EXPECT_NE(plan.find("batched gemm: MatMul -> ctx"), std::string::npos) << plan;
   EXPECT_NE(plan.find("gemm: MatMul Add Add Relu"), std::string::npos) << plan;
   EXPECT_NE(plan.find("softmax: Mul Softmax"), std::string::npos) << plan;  // the scale as its prologue
   EXPECT_GT(t.compiled_executions(), 0u);
@@ -49,6 +47,11 @@ TEST(FusedAttention, LongSequencesTakeRegisterTiledBatchedGemms) {
   ASSERT_EQ(t.specializer->stats().failed, 0u) << t.specializer->recent_failures().front();
   EXPECT_EQ(t.specializer->stats().compiled, 2u);
   EXPECT_GT(t.compiled_executions(), 2u);
+  // Q's head transpose is read by the tiled Q·Kᵀ through its perm; Kᵀ moves K's
+  // contiguous axis and P·V (N = 8) is below the tiled size, so theirs stay ops.
+  const std::string plan = t.specializer->specializations(0)[0]->info().plan_text;
+  EXPECT_NE(plan.find("batched gemm: Transpose MatMul -> scores"), std::string::npos) << plan;
+  EXPECT_NE(plan.find("batched gemm: MatMul -> ctx"), std::string::npos) << plan;
 }
 
 TEST(FusedAttention, GenericTierRunsEveryShape) {

@@ -198,8 +198,9 @@ g (float[b, h, s, 8] q) => (float[b, h, s, s] y) {
 }
 
 TEST(FusionPlan, HeadTransposesFoldIntoTheBatchedGemmThatReadsThem) {
-  // qt keeps the last axis last: folded. kt moves it (Kᵀ): stays an interpreted op.
-  // vt is also read by Relu: stays, since the GEMM would not be its only reader.
+  // qt keeps the last axis last and feeds a register-tiled product (N = 64 >= 48):
+  // folded. kt moves the last axis (Kᵀ): stays an interpreted op. vt is also read by
+  // Relu (and its product has N = 8): stays.
   std::shared_ptr<const Model> m;
   std::shared_ptr<const RegionPlan> r;
   FusionPlan p = plan_text(R"(<ir_version: 8, opset_import: ["" : 17]>
@@ -210,7 +211,7 @@ g (float[b, s, 2, 8] q) => (float[b, 2, s, 8] y, float[b, 2, s, 8] w) {
   vt = Transpose <perm: ints = [0, 2, 1, 3]> (q)
   y = MatMul(scores, vt)
   w = Relu(vt)
-})", {3, 5, 2, 8}, m, r);
+})", {3, 64, 2, 8}, m, r);
   EXPECT_EQ(kinds(p), "interpreted:1 batched gemm:2 interpreted:1 batched gemm:1 elementwise:1");
   const FusionGroup& qk = p.groups[1];
   EXPECT_EQ(qk.a_perm, (std::vector<int64_t>{0, 2, 1, 3}));
@@ -221,10 +222,18 @@ g (float[b, s, 2, 8] q) => (float[b, 2, s, 8] y, float[b, 2, s, 8] w) {
   PlanFeatures gpu;
   gpu.fold_transposes = false;
   SignatureWords sig;
-  append_signature(sig, Tensor::borrow(nullptr, DType::F32, {3, 5, 2, 8}));
+  append_signature(sig, Tensor::borrow(nullptr, DType::F32, {3, 64, 2, 8}));
   auto unfolded = plan_fusion(r->region(0), sig, false, gpu);
   ASSERT_TRUE(unfolded.ok()) << unfolded.status().message();
   EXPECT_EQ(kinds(*unfolded), "interpreted:1 interpreted:1 batched gemm:1 interpreted:1 batched gemm:1 elementwise:1");
+  // Nor does a product below the register-tiled size.
+  FusionPlan small = plan_text(R"(<ir_version: 8, opset_import: ["" : 17]>
+g (float[b, s, 2, 8] q) => (float[b, 2, s, s] y) {
+  qt = Transpose <perm: ints = [0, 2, 1, 3]> (q)
+  kt = Transpose <perm: ints = [0, 2, 3, 1]> (q)
+  y = MatMul(qt, kt)
+})", {3, 5, 2, 8}, m, r);
+  EXPECT_EQ(kinds(small), "interpreted:1 interpreted:1 batched gemm:1");
 }
 
 TEST(FusionPlan, BatchedMatMulWithBroadcastBatchStaysInterpreted) {
