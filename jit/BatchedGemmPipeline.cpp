@@ -3,14 +3,13 @@
 
 #include <algorithm>
 
+#include "jit/GemmTile.h"
 #include "jit/HostTarget.h"
 
 namespace dj::jit {
 namespace {
 
 constexpr int64_t kFlopsPerTask = 64 * 1024;  // enough work per TBB task to pay for it
-constexpr int kTileJ = 48;                     // output columns per register tile (3 AVX-512 vectors)
-constexpr int kTileI = 8;                      // output rows per register tile
 
 }  // namespace
 
@@ -27,12 +26,12 @@ Halide::Func build_batched_gemm(Halide::Func a, Halide::Func b_op, Halide::Expr 
   const int lanes = host_target().float_vector_lanes;
   const bool known = extents.size() == 4;
   const int64_t n = known ? extents[0] : -1;
-  if (known && n >= kTileJ && extents[1] >= kTileI) {
-    // Register tiles of kTileJ x kTileI outputs, accumulated over all of K in
+  if (known && batched_gemm_register_tiled(n, extents[1])) {
+    // Register tiles of kGemmTileColumns x kGemmTileRows outputs, accumulated over all of K in
     // registers (as GemmPipeline's register-blocked schedule); the tasks are the
     // row tiles of every batch. Known sizes make ShiftInwards safe.
     Halide::Var jo("bjo"), io("bio"), ji("bji"), ii("bii"), task("btask");
-    out.tile(j, i, jo, io, ji, ii, kTileJ, kTileI, TailStrategy::ShiftInwards)
+    out.tile(j, i, jo, io, ji, ii, kGemmTileColumns, kGemmTileRows, TailStrategy::ShiftInwards)
         .reorder(ji, ii, jo, io, bt)
         .vectorize(ji, lanes)
         .unroll(ji)

@@ -1,6 +1,7 @@
 // GemmPipeline: definition and the four schedules (see GemmPipeline.h).
 #include "jit/GemmPipeline.h"
 
+#include "jit/GemmTile.h"
 #include "jit/HostTarget.h"
 
 namespace dj::jit {
@@ -13,8 +14,8 @@ using Halide::RVar;
 using Halide::TailStrategy;
 using Halide::Var;
 
-constexpr int kTileJ = 48;  // output columns per register tile (3 AVX-512 vectors)
-constexpr int kTileI = 8;   // output rows per register tile
+constexpr int kTileJ = kGemmTileColumns;
+constexpr int kTileI = kGemmTileRows;
 constexpr int64_t kPackedBBytes = 3 * 512 * 1024;
 
 Expr epilogue_of(const GemmDefinition& def, Expr acc, Var j, Var i) {

@@ -5,6 +5,8 @@
 #include <set>
 #include <sstream>
 
+#include "jit/GemmTile.h"
+
 namespace dj::specializer {
 namespace {
 
@@ -396,10 +398,10 @@ class Planner {
   // group reads the Transpose's input through its perm, and the Transpose's own
   // interpreted group, planned before, is taken back.
   void fold_transpose(FusionGroup& group, const Node& matmul, int operand) {
-    // Only into the register-tiled batched schedule (N >= 48, M >= 8: BatchedGemmPipeline),
-    // where the permuted reads measured no slower; the row schedule below it ran
-    // tiny_encoder's attention 1.6-2.3x slower with them.
-    if (!features_.fold_transposes || plan_.generic || group.n < 48 || group.m < 8) return;
+    // Only into the register-tiled batched schedule, where the permuted reads measured
+    // no slower; the row schedule below it ran tiny_encoder's attention 1.6-2.3x
+    // slower with them.
+    if (!features_.fold_transposes || plan_.generic || !jit::batched_gemm_register_tiled(group.n, group.m)) return;
     const ValueId v = matmul.inputs[static_cast<size_t>(operand)];
     auto made_by = producer_.find(v);
     if (made_by == producer_.end() || readers_[static_cast<size_t>(v)] != 1) return;
@@ -430,6 +432,7 @@ class Planner {
     group.kind = GroupKind::Interpreted;
     group.nodes.push_back(n);
     add_inputs(group, node(n), {});
+    group.load_time_constant = load_time_constant(node(n));
     return group;
   }
 

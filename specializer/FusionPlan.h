@@ -77,6 +77,9 @@ struct FusionGroup {
   // gemm_a / gemm_b is then the Transpose's input, read through this ONNX perm.
   // Empty: the operand is read as it is.
   std::vector<int64_t> a_perm, b_perm;
+  // Interpreted: every output is a load-time constant that stays inside the region
+  // (a Constant, an Identity of a weight), so no step runs it.
+  bool load_time_constant = false;
 };
 
 // What the planner may form, by the backend's abilities (both backends take all

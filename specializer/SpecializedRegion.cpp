@@ -1,7 +1,6 @@
 // SpecializedRegion: build (lower + compile each group, assign slots) and run.
 #include "specializer/SpecializedRegion.h"
 
-#include <algorithm>
 #include <chrono>
 #include <set>
 #include <sstream>
@@ -68,17 +67,12 @@ Expected<std::shared_ptr<SpecializedRegion>> SpecializedRegion::build(const Fusi
   for (const FusionGroup& group : plan.groups) {
     Step step;
     if (group.kind == GroupKind::Interpreted) {
+      // A node the planner found to make only load-time constants that stay inside
+      // the region needs no step: constants_ fills those slots. (One whose constant
+      // leaves the region still runs: its fresh copy keeps callers from sharing the
+      // model's tensor.)
+      if (group.load_time_constant) continue;
       step.node = &g.nodes[static_cast<size_t>(group.nodes[0])];
-      // A node whose every output is a load-time constant (a Constant op) needs no
-      // step: constants_ fills those slots. Unless the region hands one out, where
-      // the node's own fresh copy keeps callers from sharing the model's tensor.
-      const auto& outs = step.node->outputs;
-      if (!outs.empty() && std::all_of(outs.begin(), outs.end(), [&](ValueId id) {
-            return id != kNoValue && g.value(id).constant.defined() &&
-                   std::find(region.outputs.begin(), region.outputs.end(), id) == region.outputs.end();
-          })) {
-        continue;
-      }
       step.what = "interpreted " + step.node->op_type + (step.node->name.empty() ? "" : " '" + step.node->name + "'");
       for (ValueId id : step.node->inputs) step.in_slots.push_back(id == kNoValue ? -1 : slot(id));
       for (ValueId id : step.node->outputs) step.out_slots.push_back(id == kNoValue ? -1 : slot(id));
